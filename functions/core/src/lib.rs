@@ -1,0 +1,5 @@
+//! entrawatch core: the domain (detections, alerts), its ports, and the adapters every job uses.
+
+pub mod secret;
+
+pub use secret::Secret;

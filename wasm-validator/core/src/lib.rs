@@ -1,0 +1,1 @@
+//! Placeholder: the validator core is built in issue 6.
