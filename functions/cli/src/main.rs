@@ -1,1 +1,151 @@
-fn main() {}
+//! `entrawatch`: the command line of SPEC.md. Each subcommand is a small module in `commands/`.
+
+mod commands;
+mod logging;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "entrawatch",
+    version,
+    about = "Watch Microsoft Entra ID tenants: break-glass use, dormant accounts, token validation"
+)]
+struct Cli {
+    /// Configuration file [default: $ENTRAWATCH_CONFIG, else ./entrawatch.toml]
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// `json` writes each delivered alert as one JSON line to stdout.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the bundled Entra ID / Graph emulator with a sample tenant and run every job against it.
+    Demo,
+    /// One run of the job(s) for every configured tenant, then deliver pending alerts.
+    Run {
+        #[arg(value_enum)]
+        job: Job,
+    },
+    /// Alert sinks.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
+    /// Configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Entra ID access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Run the Entra ID / Graph emulator on its own (loopback only).
+    Emulator {
+        /// Scenario file (TOML or JSON) [default: the bundled sample tenant]
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Job {
+    BreakGlass,
+    Dormant,
+    All,
+}
+
+#[derive(Subcommand)]
+enum AlertsCommand {
+    /// Send a `test` alert to every sink and print each sink's result.
+    Test,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the file, resolve secret references, and probe Graph for every permission the jobs need.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Validate an access token with the same core as the WebAssembly build.
+    Validate {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        audience: Option<String>,
+        /// The token, or `-` to read it from stdin (keeps it out of shell history).
+        token: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    let config_path = cli
+        .config
+        .clone()
+        .unwrap_or_else(entrawatch_core::config::Config::default_path);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo => commands::demo::run(cli.output).await,
+            Command::Run { job } => commands::not_built::run_job(job),
+            Command::Alerts {
+                command: AlertsCommand::Test,
+            } => commands::not_built::alerts_test(),
+            Command::Config {
+                command: ConfigCommand::Check,
+            } => commands::config_check::run(&config_path).await,
+            Command::Token {
+                command:
+                    TokenCommand::Validate {
+                        tenant,
+                        audience,
+                        token,
+                    },
+            } => commands::token::validate(&config_path, tenant, audience, &token),
+            Command::Emulator { scenario, addr } => commands::emulator::run(scenario, &addr).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(e),
+    }
+}
+
+/// One clear line on stderr and a non-zero exit (SPEC.md "CLI").
+fn fail(e: anyhow::Error) -> ExitCode {
+    eprintln!("entrawatch: {e:#}");
+    ExitCode::FAILURE
+}

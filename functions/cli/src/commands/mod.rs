@@ -1,0 +1,5 @@
+pub mod config_check;
+pub mod demo;
+pub mod emulator;
+pub mod not_built;
+pub mod token;

@@ -1,0 +1,17 @@
+//! Logs go to stderr (SPEC.md), as text or JSON; stdout is kept for results and `--output json` alerts.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::LogFormat;
+
+pub fn init(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_env("ENTRAWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_target(false).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,74 @@
+//! The SPEC.md configuration document (TOML). The CLI reads it from a file; the Lambda functions read the
+//! same document from an SSM parameter or an environment variable.
+//!
+//! Parsing is strict (`deny_unknown_fields`): a misspelt key in a security tool's config would otherwise
+//! silently turn a check off.
+
+mod model;
+mod validate;
+
+pub use model::*;
+
+use std::path::{Path, PathBuf};
+
+/// A configuration problem, phrased for the person who wrote the file. Never contains a secret value:
+/// TOML errors are reported by line and message only, without the offending source line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {origin}: line {line}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error("config {origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates a TOML document; `origin` names it in error messages (a path, an SSM parameter).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            // `Display` of a toml error quotes the offending source line, which may hold a literal secret:
+            // report only the line number and the parser's message.
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            ConfigError::Syntax {
+                origin: origin.to_string(),
+                line,
+                message: e.message().to_string(),
+            }
+        })?;
+        validate::check(&config).map_err(|message| ConfigError::Invalid {
+            origin: origin.to_string(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    /// The config path the CLI uses when `--config` is not given: `$ENTRAWATCH_CONFIG`, else `./entrawatch.toml`.
+    pub fn default_path() -> PathBuf {
+        std::env::var_os("ENTRAWATCH_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("entrawatch.toml"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! Serde model of the configuration, field for field as SPEC.md "Configuration" names it.
+
+use serde::Deserialize;
+
+use crate::secrets::SecretRef;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub tenants: Vec<TenantConfig>,
+    #[serde(default)]
+    pub sinks: Vec<SinkConfig>,
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Label used in alerts and messages.
+    pub name: String,
+    /// Directory (tenant) id, a GUID.
+    pub id: String,
+    pub client_id: String,
+    pub credential: CredentialConfig,
+    #[serde(default)]
+    pub cloud: CloudName,
+    pub graph_url: Option<String>,
+    pub login_url: Option<String>,
+    pub break_glass: Option<BreakGlassConfig>,
+    pub dormant: Option<DormantConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CredentialConfig {
+    /// A client secret, by reference.
+    Secret { secret: SecretRef },
+    /// A PEM file or secret holding the certificate and its private key (PS256 client assertion).
+    Certificate { pem: SecretRef },
+    /// AWS IAM outbound identity federation: no stored secret (REFERENCE.md §5).
+    AwsWebIdentity {},
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloudName {
+    #[default]
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassConfig {
+    /// Object ids, never UPNs or names: renames must not break the watch (REFERENCE.md §9).
+    pub accounts: Vec<String>,
+    #[serde(default = "yes")]
+    pub include_non_interactive: bool,
+    #[serde(default = "default_lookback_minutes")]
+    pub lookback_minutes: u32,
+    #[serde(default = "yes")]
+    pub audit_changes: bool,
+    #[serde(default = "default_drill_max_age_days")]
+    pub drill_max_age_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivitySignal {
+    /// `lastSuccessfulSignInDateTime`: failed attempts (password spray) are not activity.
+    #[default]
+    Successful,
+    AnyAttempt,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryMode {
+    #[default]
+    Digest,
+    PerFinding,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DormantConfig {
+    #[serde(default)]
+    pub activity: ActivitySignal,
+    #[serde(default = "default_member_days")]
+    pub member_days: u32,
+    #[serde(default = "default_guest_days")]
+    pub guest_days: u32,
+    #[serde(default = "default_privileged_days")]
+    pub privileged_days: u32,
+    #[serde(default = "default_grace_days")]
+    pub never_signed_in_grace_days: u32,
+    #[serde(default = "default_pending_invitation_days")]
+    pub pending_invitation_days: u32,
+    #[serde(default)]
+    pub include_disabled: bool,
+    #[serde(default)]
+    pub exclude_users: Vec<String>,
+    #[serde(default)]
+    pub exclude_groups: Vec<String>,
+    #[serde(default)]
+    pub exclude_upn_patterns: Vec<String>,
+    #[serde(default = "default_renotify_days")]
+    pub renotify_days: u32,
+    #[serde(default)]
+    pub delivery: DeliveryMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkType {
+    Webhook,
+    Slack,
+    Teams,
+    Pagerduty,
+    Stdout,
+    File,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: SinkType,
+    /// Webhook URLs are secrets: whoever holds one can post into the channel.
+    pub url: Option<SecretRef>,
+    /// Standard Webhooks `whsec_...` signing secret (webhook sinks).
+    pub secret: Option<SecretRef>,
+    /// PagerDuty Events API v2 routing key.
+    pub routing_key: Option<SecretRef>,
+    /// File path for `file` sinks (JSON lines).
+    pub path: Option<String>,
+    #[serde(default = "default_min_severity")]
+    pub min_severity: Severity,
+    #[serde(default)]
+    pub types: Vec<String>,
+    #[serde(default)]
+    pub tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    #[default]
+    Sqlite,
+    Dynamodb,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    #[serde(default)]
+    pub backend: StateBackend,
+    #[serde(default = "default_state_path")]
+    pub path: String,
+    pub table: Option<String>,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig {
+            backend: StateBackend::Sqlite,
+            path: default_state_path(),
+            table: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_lookback_minutes() -> u32 {
+    60
+}
+// Microsoft: test emergency accounts at least every 90 days (Entra docs security-emergency-access.md).
+fn default_drill_max_age_days() -> u32 {
+    90
+}
+// Entra docs howto-manage-inactive-user-accounts.md: typical windows 90-180 days.
+fn default_member_days() -> u32 {
+    90
+}
+fn default_guest_days() -> u32 {
+    60
+}
+fn default_privileged_days() -> u32 {
+    30
+}
+fn default_grace_days() -> u32 {
+    14
+}
+fn default_pending_invitation_days() -> u32 {
+    30
+}
+fn default_renotify_days() -> u32 {
+    30
+}
+fn default_min_severity() -> Severity {
+    Severity::Medium
+}
+fn default_state_path() -> String {
+    "entrawatch.db".to_string()
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every entrawatch test: formatting, lints, Rust tests, then the validator's WebAssembly/JavaScript suites.
+# Installs what it needs (rustup components and targets, pinned tools, npm packages) idempotently, so a fresh
+# machine with the Rust toolchain, Python 3 and Node needs nothing else. Every test runs offline on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+installed=$(rustup component list --installed 2>/dev/null || true)
+for c in rustfmt clippy; do
+  grep -q "^$c" <<<"$installed" || rustup component add "$c"
+done
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked
+
+if [ -x scripts/test-validator.sh ]; then
+  step "validator: WebAssembly build and JavaScript suites"
+  scripts/test-validator.sh
+fi
+
+step "all tests passed"
