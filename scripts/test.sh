@@ -19,6 +19,15 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "python tools (.venv: moto_server for DynamoDB / SSM / Secrets Manager tests)"
+scripts/setup-python.sh
+
+step "moto_server on loopback"
+read -r moto_pid ENTRAWATCH_TEST_MOTO_URL < <(scripts/moto.sh)
+export ENTRAWATCH_TEST_MOTO_URL
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+echo "moto_server $ENTRAWATCH_TEST_MOTO_URL (pid $moto_pid)"
+
 step "cargo test"
 cargo test --workspace --locked
 

@@ -1,5 +1,6 @@
 //! Logs go to stderr (SPEC.md), as text or JSON; stdout is kept for results and `--output json` alerts.
 
+use entrawatch_core::redact::RedactingMakeWriter;
 use tracing_subscriber::EnvFilter;
 
 use crate::LogFormat;
@@ -9,7 +10,8 @@ pub fn init(format: LogFormat) {
         EnvFilter::try_from_env("ENTRAWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        // Resolved secrets and webhook URLs are masked in every line (SPEC.md "Configuration").
+        .with_writer(RedactingMakeWriter::new(std::io::stderr));
     match format {
         LogFormat::Text => builder.with_target(false).init(),
         LogFormat::Json => builder.json().init(),

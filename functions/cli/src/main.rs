@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             Command::Run { job } => commands::not_built::run_job(job),
             Command::Alerts {
                 command: AlertsCommand::Test,
-            } => commands::not_built::alerts_test(),
+            } => commands::alerts_test::run(&config_path, cli.output).await,
             Command::Config {
                 command: ConfigCommand::Check,
             } => commands::config_check::run(&config_path).await,

@@ -1,7 +1,14 @@
 //! entrawatch core: the domain (detections, alerts), its ports, and the adapters every job uses.
 
+pub mod alert;
+pub mod aws;
 pub mod config;
+pub mod graph;
+pub mod outbox;
+pub mod redact;
 pub mod secret;
 pub mod secrets;
+pub mod sinks;
+pub mod state;
 
 pub use secret::Secret;

@@ -5,6 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer};
 
+mod resolver;
+
+pub use resolver::SecretResolver;
+
 use crate::Secret;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -26,11 +30,17 @@ pub enum SecretError {
     #[error("{reference}: resolves to an empty value")]
     Empty { reference: String },
     #[error(
-        "{reference}: {service} references are not supported by this build yet (use env: or file:)"
+        "{reference}: {service} references are resolved with AWS credentials by SecretResolver, not locally"
     )]
     Unsupported {
         reference: String,
         service: &'static str,
+    },
+    #[error("{reference}: {service} lookup failed: {reason}")]
+    Aws {
+        reference: String,
+        service: &'static str,
+        reason: String,
     },
 }
 
@@ -87,6 +97,8 @@ impl SecretRef {
         if value.is_empty() {
             return Err(SecretError::Empty { reference });
         }
+        // Every resolved value is masked in log lines from now on (crate::redact).
+        crate::redact::register(&value);
         Ok(Secret::new(value))
     }
 }
@@ -130,6 +142,15 @@ mod tests {
     }
 
     #[test]
+    fn resolved_values_are_masked_in_log_lines() {
+        std::env::set_var("ENTRAWATCH_TEST_SECRET_MASKED", "masked-s3cr3t-9431");
+        let r = SecretRef::parse("env:ENTRAWATCH_TEST_SECRET_MASKED");
+        r.resolve_local().unwrap();
+        let line = crate::redact::mask("posting with masked-s3cr3t-9431 failed");
+        assert_eq!(line, "posting with <redacted> failed");
+    }
+
+    #[test]
     fn missing_env_variable_is_named_in_the_error() {
         let r = SecretRef::parse("env:ENTRAWATCH_TEST_SECRET_UNSET");
         let e = r.resolve_local().unwrap_err();
@@ -167,13 +188,13 @@ mod tests {
     }
 
     #[test]
-    fn ssm_reference_says_it_is_not_supported_yet() {
+    fn ssm_reference_is_not_resolved_locally() {
         let e = SecretRef::parse("ssm:/entrawatch/x")
             .resolve_local()
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "ssm:/entrawatch/x: SSM references are not supported by this build yet (use env: or file:)"
+            "ssm:/entrawatch/x: SSM references are resolved with AWS credentials by SecretResolver, not locally"
         );
     }
 }

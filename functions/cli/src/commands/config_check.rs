@@ -1,8 +1,185 @@
-//! `entrawatch config check`: validate, resolve secret references, probe Graph per permission.
+//! `entrawatch config check`: validate the file, resolve secret references (never printing them), then make one
+//! Graph call for each thing the jobs read and report every problem by name: bad credentials, a tenant without
+//! Entra ID P1/P2, a missing permission, an emergency account that does not exist.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-pub async fn run(_path: &Path) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("config check: not wired yet")
+use chrono::Utc;
+use entrawatch_core::config::{Config, TenantConfig};
+use entrawatch_core::graph::{
+    AuditQuery, ClientOptions, GraphClient, GraphError, GraphRequest, SignInKind, SignInQuery,
+    TimeWindow, UserQuery,
+};
+
+/// One Graph read the jobs depend on, with what it needs so a failure can say what to grant.
+struct Probe {
+    what: &'static str,
+    request: GraphRequest,
+    /// A licence error here is a limitation, not a failure (PIM needs P2; REFERENCE.md §3).
+    licence_optional: bool,
+}
+
+pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::from_file(path)?;
+    if config.tenants.is_empty() {
+        anyhow::bail!("config check: {} has no [[tenants]]", path.display());
+    }
+    println!("config {}: syntax and values ok", path.display());
+    let mut problems = 0;
+    for tenant in &config.tenants {
+        problems += check_tenant(tenant).await;
+    }
+    for sink in &config.sinks {
+        for (field, reference) in [
+            ("url", &sink.url),
+            ("secret", &sink.secret),
+            ("routing_key", &sink.routing_key),
+        ] {
+            if let Some(r) = reference {
+                problems += report(
+                    &format!("sink {} {field} ({r})", sink.name),
+                    r.resolve_local().map(|_| ()),
+                );
+            }
+        }
+    }
+    if problems > 0 {
+        anyhow::bail!("config check: {problems} problem(s) found; see above");
+    }
+    println!("config check: everything works");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn check_tenant(tenant: &TenantConfig) -> usize {
+    println!("tenant {} ({})", tenant.name, tenant.id);
+    let connection = match tenant.connection() {
+        Ok(c) => c,
+        Err(e) => return report("credential", Err(e)),
+    };
+    let options = ClientOptions {
+        run_deadline: Duration::from_secs(120),
+        ..ClientOptions::default()
+    };
+    let client = match GraphClient::new(connection, options) {
+        Ok(c) => c,
+        Err(e) => return report("connection settings", Err(e)),
+    };
+    let mut problems = 0;
+    for probe in probes(tenant) {
+        let result = client
+            .page::<serde_json::Value>(&probe.request.with_page_size(1), None)
+            .await
+            .map(|_| ());
+        match result {
+            Err(GraphError::LicenceRequired { needs, .. }) if probe.licence_optional => {
+                println!(
+                    "  note  {}: tenant lacks {needs}; that part of the check is skipped",
+                    probe.what
+                );
+            }
+            // Every later probe would fail the same way: report the credential problem once.
+            Err(
+                e @ (GraphError::TokenRejected { .. } | GraphError::CredentialUnavailable { .. }),
+            ) => {
+                return problems + report(probe.what, Err(e));
+            }
+            other => problems += report(probe.what, other),
+        }
+    }
+    for account in tenant.break_glass.iter().flat_map(|b| &b.accounts) {
+        let what = format!("emergency account {account}");
+        match client
+            .get_optional::<serde_json::Value>(&GraphRequest::user(account))
+            .await
+        {
+            Ok(Some(_)) => problems += report(&what, Ok::<(), GraphError>(())),
+            Ok(None) => {
+                println!(
+                    "  FAIL  {what}: no such user in the tenant (deleted, or a wrong object id)"
+                );
+                problems += 1;
+            }
+            Err(e) => problems += report(&what, Err(e)),
+        }
+    }
+    problems
+}
+
+fn probes(tenant: &TenantConfig) -> Vec<Probe> {
+    let now = Utc::now();
+    let window = TimeWindow {
+        from: now - chrono::Duration::hours(1),
+        to: now,
+    };
+    let mut probes = vec![
+        Probe {
+            what: "users with signInActivity (User.Read.All, AuditLog.Read.All, P1/P2)",
+            request: GraphRequest::users(&UserQuery::default()),
+            licence_optional: false,
+        },
+        Probe {
+            what: "sign-in logs (AuditLog.Read.All, Directory.Read.All, P1/P2)",
+            request: GraphRequest::sign_ins(&SignInQuery {
+                kind: SignInKind::Interactive,
+                window,
+                user_ids: vec![],
+            }),
+            licence_optional: false,
+        },
+    ];
+    if tenant
+        .break_glass
+        .as_ref()
+        .is_some_and(|b| b.include_non_interactive)
+    {
+        probes.push(Probe {
+            what: "non-interactive sign-in logs (beta)",
+            request: GraphRequest::sign_ins(&SignInQuery {
+                kind: SignInKind::NonInteractive,
+                window,
+                user_ids: vec![],
+            }),
+            licence_optional: false,
+        });
+    }
+    let audit_target = tenant
+        .break_glass
+        .as_ref()
+        .and_then(|b| b.accounts.first().cloned())
+        .unwrap_or_else(|| tenant.id.clone());
+    probes.push(Probe {
+        what: "directory audits (AuditLog.Read.All)",
+        request: GraphRequest::directory_audits(&AuditQuery {
+            target_id: audit_target,
+            window,
+        }),
+        licence_optional: false,
+    });
+    probes.push(Probe {
+        what: "role assignments (RoleManagement.Read.Directory)",
+        request: GraphRequest::role_assignments(),
+        licence_optional: false,
+    });
+    probes.push(Probe {
+        what: "PIM role eligibility (RoleManagement.Read.Directory, P2)",
+        request: GraphRequest::role_eligibility_schedules(),
+        licence_optional: true,
+    });
+    probes
+}
+
+/// Prints one result line; returns 1 for a problem, 0 otherwise.
+fn report<E: std::fmt::Display>(what: &str, result: Result<(), E>) -> usize {
+    match result {
+        Ok(()) => {
+            println!("  ok    {what}");
+            0
+        }
+        Err(e) => {
+            println!("  FAIL  {what}: {e}");
+            1
+        }
+    }
 }

@@ -1,3 +1,4 @@
+pub mod alerts_test;
 pub mod config_check;
 pub mod demo;
 pub mod emulator;

@@ -15,7 +15,3 @@ pub fn run_job(job: Job) -> anyhow::Result<ExitCode> {
     };
     bail!("run {name}: the detection jobs are not built yet in this version; `entrawatch config check` and `entrawatch demo` work")
 }
-
-pub fn alerts_test() -> anyhow::Result<ExitCode> {
-    bail!("alerts test: alert delivery is not built yet in this version")
-}

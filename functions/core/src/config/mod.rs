@@ -4,10 +4,13 @@
 //! Parsing is strict (`deny_unknown_fields`): a misspelt key in a security tool's config would otherwise
 //! silently turn a check off.
 
+mod connect;
 mod model;
 mod validate;
 
+pub use connect::ConnectError;
 pub use model::*;
+pub use validate::is_guid;
 
 use std::path::{Path, PathBuf};
 

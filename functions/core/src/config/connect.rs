@@ -1,0 +1,68 @@
+//! From a configured tenant to a Graph connection: resolves the credential's secret reference and picks the cloud.
+
+use crate::graph::{ClientCredential, Cloud, TenantConnection};
+use crate::secrets::{SecretError, SecretRef};
+
+use super::model::{CloudName, CredentialConfig, TenantConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("tenant {tenant}: credential {source}")]
+    Secret {
+        tenant: String,
+        #[source]
+        source: SecretError,
+    },
+    #[error("tenant {tenant}: credential type aws-web-identity is not supported by this build yet (use secret or certificate)")]
+    WebIdentityUnsupported { tenant: String },
+}
+
+impl From<CloudName> for Cloud {
+    fn from(name: CloudName) -> Cloud {
+        match name {
+            CloudName::Global => Cloud::Global,
+            CloudName::Usgov => Cloud::UsGov,
+            CloudName::UsgovDod => Cloud::UsGovDod,
+            CloudName::China => Cloud::China,
+        }
+    }
+}
+
+impl TenantConfig {
+    /// Resolves the credential (`env:` and `file:` references, literals) into a connection for the Graph client.
+    /// A literal secret works but is warned about: it sits in a file that is copied, committed and backed up.
+    pub fn connection(&self) -> Result<TenantConnection, ConnectError> {
+        let resolve = |r: &SecretRef| {
+            if r.is_literal() {
+                tracing::warn!(
+                    tenant = %self.name,
+                    "the credential is a literal secret in the config file; prefer env:, file:, ssm: or secretsmanager:"
+                );
+            }
+            r.resolve_local().map_err(|source| ConnectError::Secret {
+                tenant: self.name.clone(),
+                source,
+            })
+        };
+        let credential = match &self.credential {
+            CredentialConfig::Secret { secret } => ClientCredential::Secret(resolve(secret)?),
+            CredentialConfig::Certificate { pem } => {
+                ClientCredential::Certificate { pem: resolve(pem)? }
+            }
+            CredentialConfig::AwsWebIdentity {} => {
+                return Err(ConnectError::WebIdentityUnsupported {
+                    tenant: self.name.clone(),
+                })
+            }
+        };
+        Ok(TenantConnection {
+            tenant_id: self.id.clone(),
+            tenant_name: self.name.clone(),
+            client_id: self.client_id.clone(),
+            credential,
+            cloud: self.cloud.into(),
+            graph_url: self.graph_url.clone(),
+            login_url: self.login_url.clone(),
+        })
+    }
+}

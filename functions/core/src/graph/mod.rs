@@ -1,0 +1,37 @@
+//! Microsoft Graph adapter: tokens, paging, pacing, retries and typed records for one tenant per client.
+//!
+//! [`GraphClient`] implements the [`GraphPort`] the jobs use. It never logs or reports a token, secret, assertion
+//! or URL query string.
+
+mod assertion;
+mod client;
+mod diagnose;
+mod entra_error;
+mod error;
+pub mod model;
+mod odata;
+mod pacing;
+mod pager;
+mod port;
+mod request;
+mod retry;
+mod send;
+mod settings;
+mod token;
+mod token_fetch;
+
+pub use assertion::{build_certificate_assertion, ClientCertificate};
+pub use client::{GraphClient, GraphMetrics};
+pub use error::GraphError;
+pub use pacing::Family;
+pub use pager::{Page, Pager};
+pub use port::GraphPort;
+pub use request::{
+    ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,
+    SignInKind, SignInQuery, TimeWindow, UserQuery, LOGS_PAGE, USERS_PAGE,
+    USERS_WITH_SIGN_IN_ACTIVITY_PAGE, USER_PROPERTIES,
+};
+pub use settings::{
+    AssertionProvider, ClientCredential, ClientOptions, Cloud, PacingLimits, RateWindow,
+    TenantConnection, TenantLabel,
+};

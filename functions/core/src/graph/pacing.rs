@@ -1,0 +1,219 @@
+//! Client-side pacing: wait before sending rather than collect 429s.
+//!
+//! Graph throttles per app per tenant (Graph docs `throttling-limits.md`), so each client (one per tenant) keeps a
+//! sliding window of send times per family. A request may count against several families (a `/users` page
+//! selecting `signInActivity` is both a report and a sign-in-activity read, REFERENCE §4).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use url::Url;
+
+use super::settings::{PacingLimits, RateWindow};
+
+/// The throttling families Graph applies different limits to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Identity and access reports: `/auditLogs/*`, and `/users` with `signInActivity`.
+    Reports,
+    /// `/users` selecting or filtering `signInActivity`.
+    SignInActivity,
+    /// Everything else.
+    Directory,
+}
+
+impl Family {
+    /// The families a GET to `url` counts against.
+    pub fn of(url: &Url) -> &'static [Family] {
+        let path = url.path();
+        let mentions_sign_in_activity = url.query_pairs().any(|(name, value)| {
+            matches!(&*name, "$select" | "$filter") && value.contains("signInActivity")
+        });
+        if path.contains("/auditLogs/") {
+            &[Family::Reports]
+        } else if mentions_sign_in_activity && path.contains("/users") {
+            &[Family::Reports, Family::SignInActivity]
+        } else {
+            &[Family::Directory]
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Family::Reports => 0,
+            Family::SignInActivity => 1,
+            Family::Directory => 2,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FamilyState {
+    limit: Option<RateWindow>,
+    sent: VecDeque<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+impl FamilyState {
+    /// How long until one more request fits, or zero.
+    fn wait(&mut self, now: Instant) -> Duration {
+        let blocked = self
+            .blocked_until
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        let Some(limit) = self.limit else {
+            return blocked;
+        };
+        // Graph measures the window at its end, after network latency: a 5% margin (at least 50 ms) keeps a
+        // request sent exactly one window later from landing inside Graph's window.
+        let span = limit.per + (limit.per / 20).max(Duration::from_millis(50));
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= span)
+        {
+            self.sent.pop_front();
+        }
+        let full = self.sent.len() >= limit.requests.max(1) as usize;
+        let window_wait = match self.sent.front() {
+            Some(oldest) if full => (*oldest + span).saturating_duration_since(now),
+            _ => Duration::ZERO,
+        };
+        blocked.max(window_wait)
+    }
+}
+
+/// Per-client pacing state for all families.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    families: Mutex<[FamilyState; 3]>,
+}
+
+impl Pacer {
+    pub fn new(limits: PacingLimits) -> Self {
+        let state = |limit| FamilyState {
+            limit,
+            sent: VecDeque::new(),
+            blocked_until: None,
+        };
+        Pacer {
+            families: Mutex::new([
+                state(limits.reports),
+                state(limits.sign_in_activity),
+                state(limits.directory),
+            ]),
+        }
+    }
+
+    /// Records a send in every family and returns `Ok` when all have room now; otherwise records nothing and
+    /// returns how long to wait before asking again.
+    pub fn try_acquire(&self, families: &[Family], now: Instant) -> Result<(), Duration> {
+        let mut state = self
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let wait = families
+            .iter()
+            .map(|f| state[f.index()].wait(now))
+            .max()
+            .unwrap_or(Duration::ZERO);
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for family in families {
+            let entry = &mut state[family.index()];
+            if entry.limit.is_some() {
+                entry.sent.push_back(now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Holds every request of these families until `until` (a 429's Retry-After applies to the whole family).
+    pub fn block(&self, families: &[Family], until: Instant) {
+        let mut state = self
+            .families
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for family in families {
+            let entry = &mut state[family.index()];
+            entry.blocked_until = Some(
+                entry
+                    .blocked_until
+                    .map_or(until, |current| current.max(until)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|e| panic!("test url {s}: {e}"))
+    }
+
+    fn five_per_two_seconds() -> Pacer {
+        let window = Some(RateWindow::new(5, Duration::from_secs(2)));
+        Pacer::new(PacingLimits {
+            reports: window,
+            sign_in_activity: None,
+            directory: None,
+        })
+    }
+
+    #[test]
+    fn users_selecting_sign_in_activity_count_as_reports_and_sign_in_activity() {
+        let families = Family::of(&url(
+            "https://g/v1.0/users?%24select=id%2CsignInActivity&%24top=500",
+        ));
+        assert_eq!(families, &[Family::Reports, Family::SignInActivity]);
+        assert_eq!(
+            Family::of(&url("https://g/v1.0/users?$select=id")),
+            &[Family::Directory]
+        );
+        assert_eq!(
+            Family::of(&url("https://g/beta/auditLogs/signIns")),
+            &[Family::Reports]
+        );
+    }
+
+    #[test]
+    fn sixth_request_in_a_window_waits_for_the_oldest_to_leave() {
+        let pacer = five_per_two_seconds();
+        let start = Instant::now();
+        for i in 0..5 {
+            assert_eq!(
+                pacer.try_acquire(&[Family::Reports], start + Duration::from_millis(i * 10)),
+                Ok(())
+            );
+        }
+        let wait = pacer.try_acquire(&[Family::Reports], start + Duration::from_millis(100));
+        assert_eq!(wait, Err(Duration::from_millis(2_000)));
+        assert_eq!(
+            pacer.try_acquire(&[Family::Directory], start + Duration::from_millis(100)),
+            Ok(())
+        );
+        assert_eq!(
+            pacer.try_acquire(&[Family::Reports], start + Duration::from_millis(2_100)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn block_holds_the_family_until_retry_after_passes() {
+        let pacer = Pacer::new(PacingLimits::unlimited());
+        let now = Instant::now();
+        pacer.block(&[Family::Reports], now + Duration::from_secs(3));
+        assert_eq!(
+            pacer.try_acquire(&[Family::Reports, Family::SignInActivity], now),
+            Err(Duration::from_secs(3))
+        );
+        assert_eq!(
+            pacer.try_acquire(&[Family::Reports], now + Duration::from_secs(3)),
+            Ok(())
+        );
+    }
+}

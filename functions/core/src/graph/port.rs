@@ -1,0 +1,118 @@
+//! The Graph port: the narrow reads the jobs make, so detections can be tested against an in-memory fake.
+//!
+//! Each list method returns one page given the previous page's `next_link` (`None` for the first page): a job
+//! loops until `next_link` is `None` and can checkpoint the link between pages.
+
+use async_trait::async_trait;
+
+use super::client::GraphClient;
+use super::error::GraphError;
+use super::model::{
+    DirectoryAudit, DirectoryObject, RoleAssignment, RoleEligibilitySchedule, SignIn, User,
+};
+use super::pager::Page;
+use super::request::{AuditQuery, GraphRequest, SignInQuery, UserQuery};
+
+/// Reads the jobs need from Microsoft Graph, for one tenant.
+#[async_trait]
+pub trait GraphPort: Send + Sync {
+    /// Users (with `signInActivity` when selected), 500 or 999 a page.
+    async fn list_users(
+        &self,
+        query: &UserQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<User>, GraphError>;
+
+    /// One user by object id with `signInActivity`; `None` if it does not exist.
+    async fn get_user(&self, id: &str) -> Result<Option<User>, GraphError>;
+
+    /// Sign-ins of some users in a window (interactive on v1.0, non-interactive on beta).
+    async fn list_sign_ins(
+        &self,
+        query: &SignInQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<SignIn>, GraphError>;
+
+    /// Directory audits targeting one object in a window.
+    async fn list_directory_audits(
+        &self,
+        query: &AuditQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryAudit>, GraphError>;
+
+    /// Active role assignments with their principal.
+    async fn list_role_assignments(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignment>, GraphError>;
+
+    /// PIM eligibility schedules. A tenant without P2 gives [`GraphError::LicenceRequired`].
+    async fn list_role_eligibility_schedules(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleEligibilitySchedule>, GraphError>;
+
+    /// Members of a group, nested groups expanded.
+    async fn list_group_members(
+        &self,
+        group_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryObject>, GraphError>;
+}
+
+#[async_trait]
+impl GraphPort for GraphClient {
+    async fn list_users(
+        &self,
+        query: &UserQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<User>, GraphError> {
+        self.page(&GraphRequest::users(query), next_link).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, GraphError> {
+        self.get_optional(&GraphRequest::user(id)).await
+    }
+
+    async fn list_sign_ins(
+        &self,
+        query: &SignInQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<SignIn>, GraphError> {
+        self.page(&GraphRequest::sign_ins(query), next_link).await
+    }
+
+    async fn list_directory_audits(
+        &self,
+        query: &AuditQuery,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryAudit>, GraphError> {
+        self.page(&GraphRequest::directory_audits(query), next_link)
+            .await
+    }
+
+    async fn list_role_assignments(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignment>, GraphError> {
+        self.page(&GraphRequest::role_assignments(), next_link)
+            .await
+    }
+
+    async fn list_role_eligibility_schedules(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleEligibilitySchedule>, GraphError> {
+        self.page(&GraphRequest::role_eligibility_schedules(), next_link)
+            .await
+    }
+
+    async fn list_group_members(
+        &self,
+        group_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryObject>, GraphError> {
+        self.page(&GraphRequest::group_transitive_members(group_id), next_link)
+            .await
+    }
+}

@@ -1,0 +1,264 @@
+//! Sending: pacing, the token, retries with `Retry-After` or jittered backoff, and the run deadline.
+
+use std::future::Future;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use url::Url;
+
+use super::client::{Counters, GraphClient};
+use super::diagnose::FailedResponse;
+use super::error::GraphError;
+use super::pacing::Family;
+use super::retry::{backoff, is_transient, parse_retry_after};
+use crate::Secret;
+
+/// What one attempt came to.
+pub(crate) enum Attempt<T> {
+    Done(T),
+    /// Worth retrying. `transport` is the error to report if retries run out on a transport failure.
+    Transient {
+        what: String,
+        retry_after: Option<Duration>,
+        throttled: bool,
+        transport: Option<GraphError>,
+    },
+    /// Graph refused the token: drop it and retry once with a new one, else report `error`.
+    Reauthenticate {
+        used: Secret,
+        error: GraphError,
+    },
+    Failed(GraphError),
+}
+
+impl GraphClient {
+    /// GET `url` and parse the JSON body; a body that does not parse is an [`GraphError::UnexpectedResponse`].
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, GraphError> {
+        let families = Family::of(url);
+        let (content_type, body) = self
+            .retrying(url.path(), families, || self.get_once(url, families))
+            .await?;
+        serde_json::from_slice(&body).map_err(|_| {
+            let hide = [url.query().unwrap_or("")];
+            let response = FailedResponse {
+                tenant: &self.inner.tenant,
+                status: 200,
+                path: url.path(),
+                content_type: &content_type,
+                body: &body,
+                hide: &hide,
+            };
+            response.unexpected()
+        })
+    }
+
+    pub(crate) async fn retrying<T, F, Fut>(
+        &self,
+        path: &str,
+        families: &[Family],
+        mut attempt: F,
+    ) -> Result<T, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Attempt<T>>,
+    {
+        let tenant = &self.inner.tenant;
+        let mut retries = 0;
+        let mut reauthenticated = false;
+        let mut last = String::from("none");
+        loop {
+            self.pace(families, path, &last).await?;
+            let (what, retry_after, transport) = match attempt().await {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Failed(error) => return Err(error),
+                Attempt::Reauthenticate { used, error } => {
+                    if reauthenticated {
+                        return Err(error);
+                    }
+                    tracing::info!(tenant = %tenant, path, "Graph refused the cached token; requesting a new one");
+                    self.inner.tokens.invalidate(&used).await;
+                    reauthenticated = true;
+                    continue;
+                }
+                Attempt::Transient {
+                    what,
+                    retry_after,
+                    throttled,
+                    transport,
+                } => {
+                    if throttled {
+                        let hold = retry_after.unwrap_or(Duration::from_secs(1));
+                        self.inner.pacer.block(families, Instant::now() + hold);
+                    }
+                    (what, retry_after, transport)
+                }
+            };
+            if retries >= self.inner.options.max_retries {
+                return Err(transport.unwrap_or_else(|| GraphError::RetriesExhausted {
+                    tenant: tenant.clone(),
+                    path: path.to_string(),
+                    attempts: retries + 1,
+                    last: what,
+                }));
+            }
+            let wait = retry_after.unwrap_or_else(|| backoff(retries, &mut rand::thread_rng()));
+            retries += 1;
+            self.check_deadline(wait, path, &what)?;
+            Counters::bump(&self.inner.counters.retries);
+            tracing::warn!(tenant = %tenant, path, last = %what, wait_ms = wait.as_millis() as u64, retry = retries, "Graph call failed transiently; retrying");
+            tokio::time::sleep(wait).await;
+            last = what;
+        }
+    }
+
+    async fn pace(&self, families: &[Family], path: &str, last: &str) -> Result<(), GraphError> {
+        while let Err(wait) = self.inner.pacer.try_acquire(families, Instant::now()) {
+            self.check_deadline(wait, path, last)?;
+            tracing::debug!(tenant = %self.inner.tenant, path, wait_ms = wait.as_millis() as u64, "pacing");
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    fn check_deadline(&self, wait: Duration, path: &str, last: &str) -> Result<(), GraphError> {
+        if Instant::now() + wait > self.deadline() {
+            return Err(GraphError::DeadlineExceeded {
+                tenant: self.inner.tenant.clone(),
+                path: path.to_string(),
+                deadline: self.inner.options.run_deadline,
+                last: last.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn get_once(&self, url: &Url, families: &[Family]) -> Attempt<(String, Vec<u8>)> {
+        let token = match self.access_token().await {
+            Ok(token) => token,
+            Err(error) => return Attempt::Failed(error),
+        };
+        Counters::bump(&self.inner.counters.requests);
+        let mut request = self
+            .inner
+            .http
+            .get(url.clone())
+            .bearer_auth(token.expose())
+            .header(ACCEPT, "application/json");
+        if self.inner.options.high_priority {
+            // Graph docs `throttling.md`: lets Graph favour latency-critical calls when it must shed load.
+            request = request.header("x-ms-throttle-priority", "High");
+        }
+        let (status, headers, body) = match self.exchange(request, url).await {
+            Ok(parts) => parts,
+            Err(attempt) => return attempt,
+        };
+        tracing::debug!(tenant = %self.inner.tenant, path = url.path(), status, families = ?families, "Graph answered");
+        let content_type = header_text(&headers, CONTENT_TYPE);
+        if let Some(attempt) = self.transient(status, &headers, true) {
+            return attempt;
+        }
+        if (200..300).contains(&status) {
+            return Attempt::Done((content_type, body));
+        }
+        let hide = [token.expose(), url.query().unwrap_or("")];
+        let error = FailedResponse {
+            tenant: &self.inner.tenant,
+            status,
+            path: url.path(),
+            content_type: &content_type,
+            body: &body,
+            hide: &hide,
+        }
+        .diagnose();
+        if status == 401 {
+            return Attempt::Reauthenticate { used: token, error };
+        }
+        Attempt::Failed(error)
+    }
+
+    /// Sends and reads the whole body. Transport failures come back as a transient attempt.
+    pub(crate) async fn exchange<T>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+    ) -> Result<(u16, HeaderMap, Vec<u8>), Attempt<T>> {
+        let transport = |e: reqwest::Error| {
+            let reason = transport_reason(e);
+            let host = format!(
+                "{}:{}",
+                url.host_str().unwrap_or("?"),
+                url.port_or_known_default().unwrap_or(0)
+            );
+            let error = GraphError::Transport {
+                tenant: self.inner.tenant.clone(),
+                host,
+                path: url.path().to_string(),
+                reason: reason.clone(),
+            };
+            Attempt::Transient {
+                what: reason,
+                retry_after: None,
+                throttled: false,
+                transport: Some(error),
+            }
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok((status, headers, body.to_vec()))
+    }
+
+    /// 429, 503 and 504 are retried (REFERENCE §4); the counters count Graph's answers only.
+    pub(crate) fn transient<T>(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        count: bool,
+    ) -> Option<Attempt<T>> {
+        if !is_transient(status) {
+            return None;
+        }
+        if count {
+            let counters = &self.inner.counters;
+            Counters::bump(if status == 429 {
+                &counters.throttled_429
+            } else {
+                &counters.transient_5xx
+            });
+        }
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        Some(Attempt::Transient {
+            what: format!("status {status}"),
+            retry_after,
+            throttled: status == 429,
+            transport: None,
+        })
+    }
+}
+
+pub(crate) fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The error chain without the URL (its query string could carry a filter or, elsewhere, a credential).
+fn transport_reason(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,124 @@
+//! The state store port: what the jobs remember between runs. Narrow async traits, one per
+//! concern, and two adapters with the same semantics: [`sqlite::SqliteStore`] (the embedded
+//! default for the CLI and `entrawatch demo`) and [`dynamodb::DynamoStore`] (Lambda).
+//! The conformance suite in `tests/state_conformance.rs` runs the same tests against both.
+//!
+//! Time is always passed in as epoch seconds (`now`), so tests never depend on the wall clock.
+
+pub mod dynamodb;
+mod model;
+pub mod sqlite;
+mod stores;
+
+pub use model::*;
+pub use stores::Stores;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::alert::Alert;
+
+/// How long dedup records ("seen" markers and recorded alerts) are kept: Graph keeps sign-in and
+/// audit logs 30 days on P1/P2 (REFERENCE.md §2) and a run re-reads at most its look-back window,
+/// so an event can never be seen again after 30 days plus the look-back. 90 days leaves a wide
+/// margin (a look-back misconfigured to days, clock skew, a restored backup).
+pub const DEDUP_TTL_SECS: i64 = 90 * 24 * 3600;
+
+/// Put-if-absent markers: "this event was already handled".
+#[async_trait]
+pub trait SeenStore: Send + Sync {
+    /// Records `key` unless a live record exists. `true` when this call recorded it; `false` when
+    /// it was already there (an expired record, `expires_at <= now`, counts as absent).
+    async fn put_if_absent(&self, key: &str, now: i64, expires_at: i64)
+        -> Result<bool, StateError>;
+}
+
+/// A per-tenant, per-job cursor or checkpoint, as any JSON value.
+#[async_trait]
+pub trait CursorStore: Send + Sync {
+    async fn get_cursor(&self, tenant: &str, job: &str) -> Result<Option<Value>, StateError>;
+    async fn put_cursor(&self, tenant: &str, job: &str, value: &Value) -> Result<(), StateError>;
+}
+
+/// Findings (e.g. one dormant account) with their status and timestamps.
+#[async_trait]
+pub trait FindingStore: Send + Sync {
+    async fn get_finding(
+        &self,
+        tenant: &str,
+        job: &str,
+        key: &str,
+    ) -> Result<Option<Finding>, StateError>;
+    /// Creates or replaces the finding `(finding.tenant, finding.job, finding.key)`.
+    async fn put_finding(&self, finding: &Finding) -> Result<(), StateError>;
+    /// Every finding of a tenant and job, ordered by key.
+    async fn list_findings(&self, tenant: &str, job: &str) -> Result<Vec<Finding>, StateError>;
+}
+
+/// The outbox: recorded alerts and one delivery item per (alert, sink).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Records the alert and a pending delivery to each of `sinks`, due at `now`, in one
+    /// conditional write on the alert id. A second record of the same id changes nothing and
+    /// answers [`Recorded::AlreadyRecorded`]: the outbox entry doubles as the "seen" record.
+    async fn record(
+        &self,
+        alert: &Alert,
+        sinks: &[String],
+        now: i64,
+    ) -> Result<Recorded, StateError>;
+    /// Pending deliveries whose next attempt time is `<= now`, oldest first, at most `limit`.
+    async fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StateError>;
+    /// Every delivery item of an alert (any status), ordered by sink name.
+    async fn deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StateError>;
+    async fn mark_sent(&self, alert_id: &str, sink: &str, now: i64) -> Result<(), StateError>;
+    /// Keeps the item pending with its new attempt count, next attempt time and last error.
+    async fn reschedule(
+        &self,
+        alert_id: &str,
+        sink: &str,
+        attempts: u32,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StateError>;
+    /// Keeps the item, no longer due, as `failed` with the reason (a sink refused it for good).
+    async fn mark_failed(
+        &self,
+        alert_id: &str,
+        sink: &str,
+        attempts: u32,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), StateError>;
+}
+
+/// A per-tenant, per-job lease so that two overlapping runs cannot both work.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes the lease for `owner` until `now + ttl_secs` if it is free, expired or already
+    /// `owner`'s; otherwise [`StateError::LeaseHeld`] names the holder and its expiry.
+    async fn acquire_lease(
+        &self,
+        tenant: &str,
+        job: &str,
+        owner: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<Lease, StateError>;
+    /// Extends a lease `owner` still holds; `LeaseHeld` if someone else took it meanwhile.
+    async fn renew_lease(
+        &self,
+        tenant: &str,
+        job: &str,
+        owner: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<Lease, StateError>;
+    /// Gives the lease up if `owner` holds it; does nothing otherwise.
+    async fn release_lease(&self, tenant: &str, job: &str, owner: &str) -> Result<(), StateError>;
+}
+
+/// Everything a job needs from state, for wiring; functions should take the narrowest trait.
+pub trait StateStore: SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore {}
+
+impl<T: SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore> StateStore for T {}

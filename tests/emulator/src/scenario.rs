@@ -1,0 +1,279 @@
+//! Scenario files: what the emulated tenants contain. TOML or JSON; the format is documented in README.md.
+//!
+//! Graph objects (users, sign-ins, audits, role assignments) are kept as raw JSON so any shape Graph can
+//! send, including the four "never signed in" shapes of `signInActivity`, can be written down.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+
+const SAMPLE_TOML: &str = include_str!("../scenarios/sample.toml");
+
+/// The default application permissions of a scenario app (Graph docs `permissions-reference`).
+pub const DEFAULT_PERMISSIONS: [&str; 5] = [
+    "User.Read.All",
+    "AuditLog.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.Read.Directory",
+    "GroupMember.Read.All",
+];
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Initial emulated time (RFC 3339). Default: the wall clock when the emulator starts.
+    #[serde(default)]
+    pub now: Option<String>,
+    /// `true` stops the emulated clock at `now` until set or advanced (tests); default: it runs.
+    #[serde(default)]
+    pub freeze_clock: bool,
+    /// `expires_in` of issued Graph tokens. Default 3599 (Entra's value).
+    #[serde(default)]
+    pub token_lifetime_seconds: Option<u64>,
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
+    #[serde(default)]
+    pub tenants: Vec<TenantSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Identity and access reports: 5 requests per 10 s per app per tenant (Graph docs `throttling-limits`).
+    #[serde(default = "reports_budget")]
+    pub reports: Budget,
+    /// GET signInActivity: 10 requests per minute per app per tenant (Graph docs `throttling-limits`).
+    #[serde(default = "sign_in_activity_budget")]
+    pub sign_in_activity: Budget,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            enabled: true,
+            reports: reports_budget(),
+            sign_in_activity: sign_in_activity_budget(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    pub requests: u32,
+    pub per_seconds: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn reports_budget() -> Budget {
+    Budget {
+        requests: 5,
+        per_seconds: 10,
+    }
+}
+fn sign_in_activity_budget() -> Budget {
+    Budget {
+        requests: 10,
+        per_seconds: 60,
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSpec {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub domain: String,
+    /// Entra ID P1 or P2: without it reports and signInActivity answer 403.
+    #[serde(default = "yes")]
+    pub premium: bool,
+    /// Entra ID P2: without it PIM eligibility schedules answer 403.
+    #[serde(default = "yes")]
+    pub p2: bool,
+    /// Optional fixed PKCS#8 or PKCS#1 PEM RSA signing key (skips key generation at first use).
+    #[serde(default)]
+    pub signing_key_pem: Option<String>,
+    #[serde(default)]
+    pub apps: Vec<AppSpec>,
+    #[serde(default)]
+    pub users: Vec<Value>,
+    #[serde(default)]
+    pub sign_ins: Vec<Value>,
+    #[serde(default)]
+    pub audits: Vec<Value>,
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    #[serde(default)]
+    pub service_principals: Vec<Value>,
+    #[serde(default)]
+    pub role_assignments: Vec<Value>,
+    #[serde(default)]
+    pub role_eligibility_schedules: Vec<Value>,
+    #[serde(default)]
+    pub generator: Option<GeneratorSpec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    pub client_id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// PEM certificate whose public key verifies client assertions.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+    /// Federated identity credentials (workload identity federation, e.g. AWS outbound identity federation).
+    #[serde(default)]
+    pub federated: Vec<FederatedCredential>,
+    #[serde(default = "default_permissions")]
+    pub permissions: Vec<String>,
+}
+
+fn default_permissions() -> Vec<String> {
+    DEFAULT_PERMISSIONS.iter().map(|p| p.to_string()).collect()
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederatedCredential {
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    /// The external issuer's JWKS (`{"keys":[...]}`). Entra fetches it from the issuer's OpenID metadata; the
+    /// emulator never leaves loopback, so the scenario carries it.
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub id: String,
+    #[serde(rename = "displayName", default)]
+    pub display_name: String,
+    #[serde(rename = "isAssignableToRole", default)]
+    pub is_assignable_to_role: bool,
+    /// Ids of users or groups (nested groups allowed; cycles are harmless).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Generated users: user `i` is a pure function of `(seed, i)`; nothing is held in memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratorSpec {
+    pub users: u64,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "r_guests")]
+    pub guests: f64,
+    #[serde(default = "r_disabled")]
+    pub disabled: f64,
+    #[serde(default = "r_never")]
+    pub never_signed_in: f64,
+    #[serde(default = "r_synced")]
+    pub synced: f64,
+    #[serde(default = "r_licensed")]
+    pub licensed: f64,
+    /// Share of users whose last sign-in is older than 90 days.
+    #[serde(default = "r_dormant")]
+    pub dormant: f64,
+}
+
+fn r_guests() -> f64 {
+    0.1
+}
+fn r_disabled() -> f64 {
+    0.05
+}
+fn r_never() -> f64 {
+    0.1
+}
+fn r_synced() -> f64 {
+    0.3
+}
+fn r_licensed() -> f64 {
+    0.7
+}
+fn r_dormant() -> f64 {
+    0.2
+}
+
+impl Scenario {
+    pub fn from_toml_str(s: &str) -> anyhow::Result<Scenario> {
+        toml::from_str(s).map_err(|e| anyhow::anyhow!("scenario TOML is invalid: {e}"))
+    }
+
+    pub fn from_json_str(s: &str) -> anyhow::Result<Scenario> {
+        serde_json::from_str(s).map_err(|e| anyhow::anyhow!("scenario JSON is invalid: {e}"))
+    }
+
+    /// Reads a scenario, choosing the format by extension (`.toml` or `.json`).
+    pub fn from_file(path: impl AsRef<Path>) -> anyhow::Result<Scenario> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read scenario {}: {e}", path.display()))?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => Self::from_toml_str(&text),
+            Some("json") => Self::from_json_str(&text),
+            _ => anyhow::bail!(
+                "scenario {}: extension must be .toml or .json",
+                path.display()
+            ),
+        }
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// The bundled demo tenant "contoso" (`scenarios/sample.toml`).
+    pub fn sample() -> Scenario {
+        // The bundled file is checked by the `sample_scenario_parses` test, so this cannot fail at run time.
+        Self::from_toml_str(SAMPLE_TOML).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_scenario_parses() {
+        let s = Scenario::from_toml_str(SAMPLE_TOML).expect("sample.toml parses");
+        assert_eq!(s.tenants.len(), 1);
+        assert!(s.tenants[0].users.len() >= 15);
+    }
+
+    #[test]
+    fn unknown_scenario_keys_are_refused() {
+        assert!(Scenario::from_toml_str("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn json_scenarios_keep_null_and_missing_apart() {
+        let s = Scenario::from_json_str(
+            r#"{"tenants":[{"id":"t","users":[{"id":"a","signInActivity":{"lastSignInDateTime":null}},{"id":"b"}]}]}"#,
+        )
+        .expect("parses");
+        let users = &s.tenants[0].users;
+        assert!(users[0]["signInActivity"]["lastSignInDateTime"].is_null());
+        assert!(users[1].get("signInActivity").is_none());
+        assert!(s.tenants[0].premium && s.throttle.enabled);
+    }
+
+    #[test]
+    fn bundled_large_scenario_parses() {
+        let s = Scenario::from_toml_str(include_str!("../scenarios/large.toml"))
+            .expect("large.toml parses");
+        assert_eq!(
+            s.tenants[0].generator.as_ref().map(|g| g.users),
+            Some(1_000_000)
+        );
+    }
+}

@@ -1,0 +1,201 @@
+// The validator's JavaScript half: JWKS fetching, cache persistence, the verified-token cache and
+// signature checks with the host's own crypto. Every parsing and policy decision is made by the
+// Rust core (wasm); this file only moves bytes and time in and out of it.
+
+import { WasmValidator, verifyJwsJson } from "../pkg/entrawatch_validator_wasm.js";
+import { fetchJwks, checkJwksUrl } from "./fetch.js";
+import { HostCrypto } from "./host-crypto.js";
+
+// Statuses of WasmValidator.begin (wasm-validator/wasm/src/lib.rs).
+const NEED_FETCH = -1;
+const WAIT = -2;
+
+const CORE_OPTIONS = [
+  "tenants", "audiences", "requiredScopes", "requiredRoles", "allowedClientApps",
+  "clockSkewSeconds", "issuers", "maxTokenBytes", "jwksCache",
+];
+
+function defaultJwksUri(tenants) {
+  // Entra publishes one key set for every tenant; a single-tenant API reads its tenant's copy.
+  const tenant = Array.isArray(tenants) && tenants.length === 1 ? tenants[0] : "common";
+  return `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`;
+}
+
+function stripBearer(value) {
+  const v = String(value ?? "").trim();
+  return v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
+}
+
+function deepFreeze(o) {
+  if (o && typeof o === "object") {
+    Object.freeze(o);
+    for (const k of Object.keys(o)) deepFreeze(o[k]);
+  }
+  return o;
+}
+
+function refusal(code, message) {
+  const status = code === "insufficient_scope" || code === "client_not_allowed" ? 403 : 401;
+  const error = status === 403 ? "insufficient_scope" : "invalid_token";
+  const text = message.replace(/["\\]/g, "");
+  return {
+    ok: false, code, message, status,
+    wwwAuthenticate: `Bearer error="${error}", error_description="${text}"`,
+  };
+}
+
+/**
+ * Creates a validator (SPEC.md "Token validator"). Options beyond the SPEC: `jwksUri`,
+ * `fetchTimeoutMs` (5000), `maxJwksBytes` (65536), `tokenCacheSize` (1000), `cacheKey`,
+ * `allowInsecureLoopback` (tests only: permits http://127.0.0.1), `now` (ms clock, tests),
+ * `jwksCache` timings in seconds.
+ */
+export function makeValidator(options, host) {
+  const opts = { ...options };
+  const core = {};
+  for (const k of CORE_OPTIONS) if (opts[k] !== undefined) core[k] = opts[k];
+  const staticJwks = opts.jwks === undefined ? undefined
+    : typeof opts.jwks === "string" ? opts.jwks : JSON.stringify(opts.jwks);
+  const wasm = new WasmValidator(JSON.stringify(core), staticJwks);
+  const jwksUri = opts.jwksUri ?? defaultJwksUri(opts.tenants);
+  if (staticJwks === undefined) checkJwksUrl(jwksUri, opts.allowInsecureLoopback === true);
+  const fetchImpl = opts.fetch ?? globalThis.fetch;
+  const nowMs = opts.now ?? Date.now;
+  const kv = opts.cache;
+  const kvKey = opts.cacheKey ?? `entrawatch-jwks:${jwksUri}`;
+  const tokenCacheSize = opts.tokenCacheSize ?? 1000;
+  const hostCrypto = new HostCrypto(host);
+  const tokens = new Map();
+  let generation = wasm.key_generation();
+  let inflight = null;
+  let kvLoaded = kv ? null : Promise.resolve();
+
+  const seconds = () => nowMs() / 1000;
+
+  function followKeys() {
+    const g = wasm.key_generation();
+    if (g !== generation) {
+      generation = g;
+      tokens.clear();
+      hostCrypto.reset();
+    }
+  }
+
+  function runFetch() {
+    inflight = (async () => {
+      try {
+        const body = await fetchJwks(fetchImpl, jwksUri, opts.fetchTimeoutMs ?? 5000, opts.maxJwksBytes ?? 65536, host.redirect);
+        if (wasm.fetch_succeeded(body, seconds()) && kv) {
+          const state = wasm.export_state();
+          if (state) await Promise.resolve(kv.put(kvKey, state)).catch(() => {});
+        }
+      } catch {
+        wasm.fetch_failed(seconds());
+      } finally {
+        inflight = null;
+        followKeys();
+      }
+    })();
+    return inflight;
+  }
+
+  async function loadKv() {
+    try {
+      const state = await kv.get(kvKey);
+      if (typeof state === "string") wasm.import_state(state, seconds());
+    } catch {
+      // A broken KV store must not stop validation: fall through to fetching.
+    }
+    followKeys();
+  }
+
+  function remember(token, result, keyGeneration) {
+    // A verdict reached with keys that have since changed must not outlive them.
+    if (keyGeneration !== wasm.key_generation()) return result;
+    if (!result.ok || typeof result.claims.exp !== "number") return result;
+    if (tokens.size >= tokenCacheSize) tokens.delete(tokens.keys().next().value);
+    tokens.set(token, { result: deepFreeze(result), expMs: result.claims.exp * 1000 });
+    return result;
+  }
+
+  function cached(token) {
+    const hit = tokens.get(token);
+    if (hit === undefined) return undefined;
+    tokens.delete(token);
+    if (nowMs() >= hit.expMs) return undefined;
+    tokens.set(token, hit); // most recently used last
+    return hit.result;
+  }
+
+  // The host key is chosen before any await, so a key set swapped meanwhile cannot change it.
+  function finishSync(token, handle) {
+    const keyGeneration = wasm.key_generation();
+    const verdict = hostCrypto.verifySync(wasm, handle, token);
+    const json = verdict === undefined
+      ? wasm.finish_in_wasm(handle, seconds())
+      : wasm.finish(handle, verdict, seconds());
+    return remember(token, JSON.parse(json), keyGeneration);
+  }
+
+  async function finishAsync(token, handle) {
+    const keyGeneration = wasm.key_generation();
+    let verdict;
+    try {
+      verdict = await hostCrypto.verifyAsync(wasm, handle, token);
+    } catch {
+      verdict = undefined; // key not importable by this host: verify inside wasm instead
+    }
+    const json = verdict === undefined
+      ? wasm.finish_in_wasm(handle, seconds())
+      : wasm.finish(handle, verdict, seconds());
+    return remember(token, JSON.parse(json), keyGeneration);
+  }
+
+  async function validate(input) {
+    const token = stripBearer(input);
+    followKeys();
+    const hit = cached(token);
+    if (hit) return hit;
+    if (kvLoaded === null) kvLoaded = loadKv();
+    await kvLoaded;
+    for (let round = 0; round < 5; round++) {
+      const h = wasm.begin(token, seconds(), false);
+      if (h >= 0) {
+        if (wasm.take_refresh() && !inflight) runFetch();
+        followKeys();
+        return hostCrypto.hasSync ? finishSync(token, h) : finishAsync(token, h);
+      }
+      if (h === NEED_FETCH) await runFetch();
+      else if (h === WAIT) await (inflight ?? new Promise((r) => setTimeout(r, 20)));
+      else return JSON.parse(wasm.error_json());
+    }
+    return refusal("jwks_unavailable", "signing keys unavailable");
+  }
+
+  function validateSync(input) {
+    const token = stripBearer(input);
+    followKeys();
+    const hit = cached(token);
+    if (hit) return hit;
+    const h = wasm.begin(token, seconds(), true);
+    if (h < 0) return JSON.parse(wasm.error_json());
+    return finishSync(token, h);
+  }
+
+  return {
+    validate,
+    validateSync,
+    exportCache: () => wasm.export_state(),
+    importCache: (state) => {
+      const adopted = wasm.import_state(String(state), seconds());
+      followKeys();
+      return adopted;
+    },
+  };
+}
+
+/** Signature layer only: `{ ok: true, header, payload }` or `{ ok: false, code, message }`. */
+export function verifyJws(compact, jwks) {
+  const set = typeof jwks === "string" ? jwks : JSON.stringify(jwks);
+  return JSON.parse(verifyJwsJson(String(compact), set));
+}

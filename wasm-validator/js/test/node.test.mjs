@@ -1,0 +1,153 @@
+// The package in Node: results per SPEC.md, every claim rule, and the attack classes of
+// REFERENCE.md §7 (static JWKS; fetching is in node-jwks.test.mjs).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createValidator, verifyJws } from "../src/index.js";
+import { AUD, CLIENT, OTHER_TID, TID, jwk, jwks, mint, v1AppClaims, v2Claims } from "./helpers.mjs";
+
+const base = { tenants: [TID], audiences: [AUD], jwks: jwks("a", "ec") };
+const v = createValidator(base);
+const refused = async (token, code, validator = v) => {
+  const r = await validator.validate(token);
+  assert.equal(r.ok, false, `expected ${code}`);
+  assert.equal(r.code, code);
+  return r;
+};
+
+test("valid v2 user token yields claims and principal", async () => {
+  const r = await v.validate(mint(v2Claims()));
+  assert.equal(r.ok, true);
+  assert.equal(r.claims.aud, AUD);
+  assert.deepEqual(r.principal, {
+    oid: "aaaaaaaa-0000-4000-8000-000000000001", tid: TID, appId: CLIENT,
+    appOnly: false, scopes: ["Alerts.Read", "User.Read"], roles: [],
+  });
+});
+
+test("authorization header value is accepted", async () => {
+  assert.equal((await v.validate(`Bearer ${mint(v2Claims())}`)).ok, true);
+});
+
+test("v1 app-only token is recognised as app-only", async () => {
+  const r = await v.validate(mint(v1AppClaims()));
+  assert.equal(r.ok, true);
+  assert.equal(r.principal.appOnly, true);
+  assert.deepEqual(r.principal.roles, ["Alerts.Write"]);
+});
+
+test("ps256 and es256 tokens are accepted", async () => {
+  assert.equal((await v.validate(mint(v2Claims(), { alg: "PS256" }))).ok, true);
+  assert.equal((await v.validate(mint(v2Claims(), { kid: "ec" }))).ok, true);
+});
+
+test("validateSync gives the same verdicts", () => {
+  assert.equal(v.validateSync(mint(v2Claims())).ok, true);
+  assert.equal(v.validateSync(mint(v2Claims({ aud: "x" }))).code, "audience_invalid");
+});
+
+test("expired token answers 401 with an RFC 6750 challenge", async () => {
+  const r = await refused(mint(v2Claims({ exp: 1000 })), "token_expired");
+  assert.equal(r.status, 401);
+  assert.match(r.wwwAuthenticate, /^Bearer error="invalid_token", error_description="[^"]+"$/);
+});
+
+test("claim rules refuse with their codes", async () => {
+  await refused(mint(v2Claims({ nbf: Math.floor(Date.now() / 1000) + 600 })), "token_not_yet_valid");
+  await refused(mint(v2Claims({ iss: "https://evil.example/" })), "issuer_invalid");
+  await refused(mint(v2Claims({ aud: "api://other" })), "audience_invalid");
+  await refused(mint(v2Claims({ tid: OTHER_TID, iss: `https://login.microsoftonline.com/${OTHER_TID}/v2.0` })), "tenant_not_allowed");
+  await refused(mint(v2Claims({ aud: "https://graph.microsoft.com" })), "graph_token_not_verifiable");
+  await refused(mint(v2Claims(), { header: { nonce: "x" } }), "graph_token_not_verifiable");
+});
+
+test("missing scope answers 403 insufficient_scope", async () => {
+  const strict = createValidator({ ...base, requiredScopes: ["Alerts.Write"] });
+  const r = await refused(mint(v2Claims()), "insufficient_scope", strict);
+  assert.equal(r.status, 403);
+  assert.match(r.wwwAuthenticate, /error="insufficient_scope"/);
+});
+
+test("client app outside the allow-list is refused", async () => {
+  const only = createValidator({ ...base, allowedClientApps: ["someone-else"] });
+  await refused(mint(v2Claims()), "client_not_allowed", only);
+});
+
+test("key issuer of another tenant is refused", async () => {
+  const key = { ...jwk("a"), issuer: `https://login.microsoftonline.com/${OTHER_TID}/v2.0` };
+  const other = createValidator({ ...base, jwks: { keys: [key] } });
+  await refused(mint(v2Claims()), "key_issuer_mismatch", other);
+});
+
+test("attack: alg none and empty signature are refused", async () => {
+  await refused(mint(v2Claims(), { alg: "none" }), "unsupported_algorithm");
+  await refused(mint(v2Claims()).replace(/\.[^.]+$/, "."), "signature_invalid");
+});
+
+test("attack: hs256 signed with the rsa public key is refused", async () => {
+  await refused(mint(v2Claims(), { alg: "HS256" }), "unsupported_algorithm");
+});
+
+test("attack: alg not bound to the key type is refused", async () => {
+  await refused(mint(v2Claims(), { kid: "a", alg: "ES256", key: (await import("./helpers.mjs")).KEYS.ec }), "unsupported_algorithm");
+});
+
+test("attack: header keys are never trusted", async () => {
+  const forged = mint(v2Claims(), { kid: "a", key: (await import("./helpers.mjs")).KEYS.b, header: { jwk: jwk("b"), jku: "https://evil.example/k" } });
+  await refused(forged, "signature_invalid");
+});
+
+test("attack: kid is an opaque capped lookup key", async () => {
+  await refused(mint(v2Claims(), { kid: "../../etc/passwd" }), "key_not_found");
+  await refused(mint(v2Claims(), { kid: "k".repeat(300) }), "malformed");
+});
+
+test("attack: unknown crit, jwe and nested jwt are refused", async () => {
+  await refused(mint(v2Claims(), { header: { crit: ["b64"], b64: false } }), "crit_unsupported");
+  await refused("eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d", "malformed");
+  await refused(mint(v2Claims(), { header: { cty: "JWT" } }), "malformed");
+});
+
+test("attack: ecdsa psychic signature is refused", async () => {
+  const token = mint(v2Claims(), { kid: "ec" }).replace(/\.[^.]+$/, "." + Buffer.alloc(64).toString("base64url"));
+  await refused(token, "signature_invalid");
+});
+
+test("attack: non-canonical base64url and duplicate members are refused", async () => {
+  await refused(mint(v2Claims()) + "==", "malformed");
+  const dupHeader = Buffer.from('{"alg":"RS256","kid":"a","kid":"b"}').toString("base64url");
+  await refused(mint(v2Claims(), { rawHeader: dupHeader }), "duplicate_member");
+  const claims = JSON.stringify(v2Claims()).slice(0, -1) + ',"aud":"api://other"}';
+  await refused(mint(null, { rawPayload: Buffer.from(claims).toString("base64url") }), "duplicate_member");
+});
+
+test("attack: oversized token is refused before decoding", async () => {
+  await refused("x".repeat(20000), "token_too_large");
+});
+
+test("attack: rsa key under 2048 bits is refused", async () => {
+  const { generateKeyPairSync } = await import("node:crypto");
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+  const weak = createValidator({ ...base, jwks: { keys: [{ ...publicKey.export({ format: "jwk" }), kid: "w" }] } });
+  await refused(mint(v2Claims(), { kid: "w", key: privateKey }), "weak_key", weak);
+});
+
+test("attack: numeric dates of the wrong type are refused", async () => {
+  await refused(mint(v2Claims({ exp: "9999999999" })), "malformed");
+  await refused(mint(v2Claims({ nbf: 1e300 })), "malformed");
+});
+
+test("cached verdicts are frozen so one caller cannot alter another's", async () => {
+  const token = mint(v2Claims());
+  const first = await v.validate(token);
+  const second = await v.validate(token);
+  assert.equal(first, second);
+  assert.throws(() => { "use strict"; second.principal.roles.push("Admin"); });
+});
+
+test("verifyJws checks the signature layer only", () => {
+  const r = verifyJws(mint(v2Claims({ exp: 1 })), jwks("a"));
+  assert.equal(r.ok, true);
+  assert.equal(r.payload.exp, 1);
+  assert.equal(r.header.kid, "a");
+  assert.equal(verifyJws(mint(v2Claims(), { kid: "b" }), jwks("a")).code, "key_not_found");
+});
