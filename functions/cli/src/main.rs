@@ -101,7 +101,10 @@ enum TokenCommand {
         tenant: Option<String>,
         #[arg(long)]
         audience: Option<String>,
-        /// The token, or `-` to read it from stdin (keeps it out of shell history).
+        /// A static JWKS file instead of fetching the tenant's keys (air-gapped use, tests).
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+        /// The token (or `Bearer <token>`), or `-` to read it from stdin (keeps it out of shell history).
         token: String,
     },
 }
@@ -132,10 +135,11 @@ fn main() -> ExitCode {
                     TokenCommand::Validate {
                         tenant,
                         audience,
+                        jwks,
                         token,
                     },
-            } => commands::token::validate(&config_path, tenant, audience, &token),
-            Command::Emulator { scenario, addr } => commands::emulator::run(scenario, &addr).await,
+            } => commands::token::validate(&config_path, tenant, audience, jwks, &token).await,
+            Command::Emulator { scenario, addr } => commands::emulator::run(scenario, addr).await,
         }
     });
     match result {

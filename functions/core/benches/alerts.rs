@@ -2,7 +2,7 @@
 //! to a local signed-webhook receiver on 127.0.0.1.
 //!
 //! `cargo bench -p entrawatch-core --bench alerts` (moto: `ENTRAWATCH_TEST_MOTO_URL`, or
-//! `.venv/bin/moto_server` from `scripts/setup-python.sh`). `ENTRAWATCH_BENCH_ALERTS=N` sets the
+//! `.venv` from `scripts/setup-python.sh`, via `scripts/moto-server.py`). `ENTRAWATCH_BENCH_ALERTS=N` sets the
 //! count (default 2000 for SQLite; moto gets a quarter, it is much slower).
 
 #[path = "../tests/outbox_support/mod.rs"]

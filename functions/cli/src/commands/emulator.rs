@@ -1,8 +1,11 @@
-//! `entrawatch emulator`: the bundled Entra ID / Graph emulator on its own.
+//! `entrawatch emulator`: the bundled Entra ID / Graph emulator on its own (loopback only).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub async fn run(_scenario: Option<PathBuf>, _addr: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("emulator: not wired yet")
+use entrawatch_emulator::EmulatorArgs;
+
+pub async fn run(scenario: Option<PathBuf>, addr: String) -> anyhow::Result<ExitCode> {
+    entrawatch_emulator::run(EmulatorArgs { scenario, addr }).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,141 @@
-//! `entrawatch token validate`: the validator core, natively.
+//! `entrawatch token validate`: the validator core natively, the same code as the WebAssembly build.
+//! Prints the claims JSON (exit 0) or the error code and message (exit 1).
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
+use entrawatch_core::config::Config;
+use entrawatch_validator::{KeySet, Tenants, Validator, ValidatorConfig, MAX_JWKS_BYTES};
 
-pub fn validate(
-    _config: &Path,
-    _tenant: Option<String>,
-    _audience: Option<String>,
-    _token: &str,
+pub async fn validate(
+    config_path: &Path,
+    tenant: Option<String>,
+    audience: Option<String>,
+    jwks: Option<PathBuf>,
+    token: &str,
 ) -> anyhow::Result<ExitCode> {
-    bail!("token validate: the token validator is not built yet in this version")
+    // The config is optional here: it supplies the tenant and a login_url override when present.
+    let config = config_path
+        .exists()
+        .then(|| Config::from_file(config_path))
+        .transpose()?;
+    let configured = config.as_ref().and_then(|c| {
+        c.tenants
+            .iter()
+            .find(|t| {
+                tenant
+                    .as_deref()
+                    .is_none_or(|want| t.id == want || t.name == want)
+            })
+            .cloned()
+    });
+    let tenant_id = match (&tenant, &configured) {
+        (_, Some(t)) => t.id.clone(),
+        (Some(t), None) => t.clone(),
+        (None, None) => {
+            bail!("token validate: give --tenant <tenant id> (or a config with [[tenants]])")
+        }
+    };
+    let Some(audience) = audience else {
+        bail!("token validate: give --audience (the API's client id or App ID URI, e.g. api://my-api)");
+    };
+    let token = read_token(token)?;
+    let keys = match jwks {
+        Some(path) => {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read JWKS file {}", path.display()))?;
+            KeySet::parse(&bytes)
+                .map_err(|e| anyhow::anyhow!("JWKS file {}: {}", path.display(), e.message()))?
+        }
+        None => {
+            let login = configured
+                .as_ref()
+                .and_then(|t| t.login_url.clone())
+                .unwrap_or_else(|| {
+                    entrawatch_core::graph::Cloud::from(
+                        configured.as_ref().map(|t| t.cloud).unwrap_or_default(),
+                    )
+                    .login_url()
+                    .to_string()
+                });
+            fetch_keys(&format!(
+                "{}/{tenant_id}/discovery/v2.0/keys",
+                login.trim_end_matches('/')
+            ))
+            .await?
+        }
+    };
+    let validator = Validator::new(ValidatorConfig::new(
+        Tenants::Only(vec![tenant_id]),
+        vec![audience],
+    ))
+    .map_err(|e| anyhow::anyhow!("token validate: {}", e.message()))?;
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    match validator.validate(&token, &keys, now) {
+        Ok(valid) => {
+            println!("{}", valid.to_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!(
+                "{}",
+                serde_json::json!({"ok": false, "code": e.code(), "message": e.message()})
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn read_token(arg: &str) -> anyhow::Result<String> {
+    if arg != "-" {
+        return Ok(arg.trim().to_string());
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut text)
+        .context("cannot read the token from stdin")?;
+    Ok(text.trim().to_string())
+}
+
+/// Fetches the signing keys: HTTPS only (http on loopback for the emulator), no redirects, size-capped.
+async fn fetch_keys(url: &str) -> anyhow::Result<KeySet> {
+    let parsed = url::Url::parse(url).with_context(|| "the JWKS URL is not a URL")?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        bail!(
+            "token validate: refusing to fetch signing keys over {} ({})",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or("")
+        );
+    }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let mut response = http.get(parsed.clone()).send().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot fetch signing keys from {}: {}",
+            parsed.host_str().unwrap_or(""),
+            e.without_url()
+        )
+    })?;
+    if !response.status().is_success() {
+        bail!(
+            "signing keys: {} answered {}",
+            parsed.host_str().unwrap_or(""),
+            response.status()
+        );
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_JWKS_BYTES {
+            bail!("signing keys: response larger than {MAX_JWKS_BYTES} bytes refused");
+        }
+    }
+    KeySet::parse(&body).map_err(|e| anyhow::anyhow!("signing keys: {}", e.message()))
 }
