@@ -123,7 +123,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo => commands::demo::run(cli.output).await,
-            Command::Run { job } => commands::not_built::run_job(job),
+            Command::Run { job } => commands::run::run(&config_path, job, cli.output).await,
             Command::Alerts {
                 command: AlertsCommand::Test,
             } => commands::alerts_test::run(&config_path, cli.output).await,

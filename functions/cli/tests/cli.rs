@@ -263,14 +263,15 @@ fn emulator_command_refuses_a_non_loopback_address() {
 }
 
 #[test]
-fn commands_of_later_issues_say_they_are_not_built() {
+fn run_with_a_missing_config_file_names_the_file() {
     let out = entrawatch(
         &["run", "break-glass"],
         Some(std::path::Path::new("/nonexistent.toml")),
     );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not built yet"), "{stderr}");
+    assert!(stderr.contains("/nonexistent.toml"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

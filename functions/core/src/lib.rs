@@ -4,6 +4,7 @@ pub mod alert;
 pub mod aws;
 pub mod config;
 pub mod graph;
+pub mod jobs;
 pub mod outbox;
 pub mod redact;
 pub mod secret;

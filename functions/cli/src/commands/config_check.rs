@@ -12,6 +12,7 @@ use entrawatch_core::graph::{
     AuditQuery, ClientOptions, GraphClient, GraphError, GraphRequest, SignInKind, SignInQuery,
     TimeWindow, UserQuery,
 };
+use entrawatch_core::secrets::SecretResolver;
 
 /// One Graph read the jobs depend on, with what it needs so a failure can say what to grant.
 struct Probe {
@@ -27,9 +28,10 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         anyhow::bail!("config check: {} has no [[tenants]]", path.display());
     }
     println!("config {}: syntax and values ok", path.display());
+    let resolver = SecretResolver::new();
     let mut problems = 0;
     for tenant in &config.tenants {
-        problems += check_tenant(tenant).await;
+        problems += check_tenant(tenant, &resolver).await;
     }
     for sink in &config.sinks {
         for (field, reference) in [
@@ -40,7 +42,7 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
             if let Some(r) = reference {
                 problems += report(
                     &format!("sink {} {field} ({r})", sink.name),
-                    r.resolve_local().map(|_| ()),
+                    resolver.resolve(r).await.map(|_| ()),
                 );
             }
         }
@@ -52,9 +54,9 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn check_tenant(tenant: &TenantConfig) -> usize {
+async fn check_tenant(tenant: &TenantConfig, resolver: &SecretResolver) -> usize {
     println!("tenant {} ({})", tenant.name, tenant.id);
-    let connection = match tenant.connection() {
+    let connection = match tenant.connection(resolver).await {
         Ok(c) => c,
         Err(e) => return report("credential", Err(e)),
     };

@@ -10,6 +10,7 @@ use entrawatch_core::graph::{
     AuditQuery, ClientOptions, GraphClient, GraphPort, SignInKind, SignInQuery, TimeWindow,
     UserQuery,
 };
+use entrawatch_core::secrets::SecretResolver;
 use entrawatch_emulator::{Emulator, Scenario};
 
 use crate::OutputFormat;
@@ -63,7 +64,7 @@ accounts = ["{bg1}", "{bg2}"]
         ),
         "demo",
     )?;
-    let connection = config.tenants[0].connection()?;
+    let connection = config.tenants[0].connection(&SecretResolver::new()).await?;
     let client = GraphClient::new(connection, ClientOptions::default())?;
     let result = show_reads(&client).await;
     emulator.stop().await;

@@ -2,5 +2,5 @@ pub mod alerts_test;
 pub mod config_check;
 pub mod demo;
 pub mod emulator;
-pub mod not_built;
+pub mod run;
 pub mod token;

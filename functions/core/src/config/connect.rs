@@ -1,7 +1,7 @@
 //! From a configured tenant to a Graph connection: resolves the credential's secret reference and picks the cloud.
 
 use crate::graph::{ClientCredential, Cloud, TenantConnection};
-use crate::secrets::{SecretError, SecretRef};
+use crate::secrets::{SecretError, SecretRef, SecretResolver};
 
 use super::model::{CloudName, CredentialConfig, TenantConfig};
 
@@ -29,9 +29,13 @@ impl From<CloudName> for Cloud {
 }
 
 impl TenantConfig {
-    /// Resolves the credential (`env:` and `file:` references, literals) into a connection for the Graph client.
-    /// A literal secret works but is warned about: it sits in a file that is copied, committed and backed up.
-    pub fn connection(&self) -> Result<TenantConnection, ConnectError> {
+    /// Resolves the credential's secret reference (any kind: `env:`, `file:`, `ssm:`,
+    /// `secretsmanager:`, literal) into a connection for the Graph client. A literal secret works but
+    /// is warned about: it sits in a file that is copied, committed and backed up.
+    pub async fn connection(
+        &self,
+        resolver: &SecretResolver,
+    ) -> Result<TenantConnection, ConnectError> {
         let resolve = |r: &SecretRef| {
             if r.is_literal() {
                 tracing::warn!(
@@ -39,16 +43,20 @@ impl TenantConfig {
                     "the credential is a literal secret in the config file; prefer env:, file:, ssm: or secretsmanager:"
                 );
             }
-            r.resolve_local().map_err(|source| ConnectError::Secret {
-                tenant: self.name.clone(),
-                source,
-            })
+            let tenant = self.name.clone();
+            let r = r.clone();
+            async move {
+                resolver
+                    .resolve(&r)
+                    .await
+                    .map_err(|source| ConnectError::Secret { tenant, source })
+            }
         };
         let credential = match &self.credential {
-            CredentialConfig::Secret { secret } => ClientCredential::Secret(resolve(secret)?),
-            CredentialConfig::Certificate { pem } => {
-                ClientCredential::Certificate { pem: resolve(pem)? }
-            }
+            CredentialConfig::Secret { secret } => ClientCredential::Secret(resolve(secret).await?),
+            CredentialConfig::Certificate { pem } => ClientCredential::Certificate {
+                pem: resolve(pem).await?,
+            },
             CredentialConfig::AwsWebIdentity {} => {
                 return Err(ConnectError::WebIdentityUnsupported {
                     tenant: self.name.clone(),

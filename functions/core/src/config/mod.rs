@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 /// TOML errors are reported by line and message only, without the offending source line.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The I/O error is part of the message, not a `source`, so `{:#}` chains print it once.
+    #[error("cannot read config file {path}: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("config {origin}: line {line}: {message}")]
     Syntax {
@@ -36,9 +37,9 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates the file at `path`.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
