@@ -19,8 +19,11 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "python tools (.venv: moto_server for DynamoDB / SSM / Secrets Manager tests)"
+step "python tools (.venv: moto_server for DynamoDB / SSM / Secrets Manager tests, cfn-lint, checkov)"
 scripts/setup-python.sh
+
+step "template.yaml: cfn-lint, checkov, table definition"
+scripts/lint-infra.sh
 
 step "moto_server on loopback"
 read -r moto_pid ENTRAWATCH_TEST_MOTO_URL < <(scripts/moto.sh)
