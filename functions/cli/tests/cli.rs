@@ -90,28 +90,40 @@ fn write_config(name: &str, text: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn demo_exits_zero_and_shows_graph_reads_end_to_end() {
+fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     let out = entrawatch(&["demo"], None);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    let (run1, run2) = stdout
+        .split_once("run 2 of break-glass")
+        .unwrap_or_else(|| panic!("two runs: {stdout}"));
+    let alerts = |text: &str, kind: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("alert -> demo-file:") && l.contains(&format!("] {kind} ")))
+            .count()
+    };
+    // The sample tenant: bg1 signed in, bg2 failed a non-interactive sign-in, two changes to bg1,
+    // and dormant accounts in one digest.
+    assert_eq!(alerts(run1, "break_glass.sign_in"), 1, "{run1}");
+    assert_eq!(alerts(run1, "break_glass.sign_in_failed"), 1, "{run1}");
+    assert_eq!(alerts(run1, "break_glass.account_changed"), 2, "{run1}");
+    assert_eq!(alerts(run1, "dormant.digest"), 1, "{run1}");
     assert!(
-        out.status.success(),
-        "stdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        run1.contains("Emergency account bg1@contoso.onmicrosoft.com signed in"),
+        "{run1}"
+    );
+    // Run 2: only the sign-in that arrived late in the log; nothing from run 1 again.
+    assert_eq!(
+        run2.lines().filter(|l| l.starts_with("alert -> ")).count(),
+        1,
+        "{run2}"
     );
     assert!(
-        stdout.contains("users: 16 read with signInActivity"),
-        "{stdout}"
+        run2.contains("[critical] break_glass.sign_in Emergency account bg2@contoso.onmicrosoft.com signed in"),
+        "{run2}"
     );
-    assert!(
-        stdout
-            .contains("sign-in (NonInteractive) by emergency account bg2@contoso.onmicrosoft.com"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("change to emergency account: Reset password"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains("demo-secret-not-real"));
+    assert!(!stdout.contains("demo-secret-not-real") && !stderr.contains("demo-secret-not-real"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,9 +2,11 @@
 
 pub mod alert;
 pub mod aws;
+pub mod aws_identity;
 pub mod config;
 pub mod graph;
 pub mod jobs;
+pub mod jwks_fetch;
 pub mod outbox;
 pub mod redact;
 pub mod secret;

@@ -154,7 +154,7 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
     probes.push(Probe {
         what: "directory audits (AuditLog.Read.All)",
         request: GraphRequest::directory_audits(&AuditQuery {
-            target_id: audit_target,
+            target_ids: vec![audit_target],
             window,
         }),
         licence_optional: false,

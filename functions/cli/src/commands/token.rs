@@ -4,7 +4,6 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use entrawatch_core::config::Config;
@@ -101,41 +100,12 @@ fn read_token(arg: &str) -> anyhow::Result<String> {
     Ok(text.trim().to_string())
 }
 
-/// Fetches the signing keys: HTTPS only (http on loopback for the emulator), no redirects, size-capped.
+/// Fetches the signing keys with the shared fetch (HTTPS only, http on loopback for the emulator,
+/// no redirects, size-capped, with a timeout).
 async fn fetch_keys(url: &str) -> anyhow::Result<KeySet> {
-    let parsed = url::Url::parse(url).with_context(|| "the JWKS URL is not a URL")?;
-    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        bail!(
-            "token validate: refusing to fetch signing keys over {} ({})",
-            parsed.scheme(),
-            parsed.host_str().unwrap_or("")
-        );
-    }
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let mut response = http.get(parsed.clone()).send().await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot fetch signing keys from {}: {}",
-            parsed.host_str().unwrap_or(""),
-            e.without_url()
-        )
-    })?;
-    if !response.status().is_success() {
-        bail!(
-            "signing keys: {} answered {}",
-            parsed.host_str().unwrap_or(""),
-            response.status()
-        );
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_JWKS_BYTES {
-            bail!("signing keys: response larger than {MAX_JWKS_BYTES} bytes refused");
-        }
-    }
+    let http = entrawatch_core::jwks_fetch::client();
+    let body = entrawatch_core::jwks_fetch::fetch_jwks(&http, url, MAX_JWKS_BYTES)
+        .await
+        .map_err(|e| anyhow::anyhow!("token validate: {e}"))?;
     KeySet::parse(&body).map_err(|e| anyhow::anyhow!("signing keys: {}", e.message()))
 }

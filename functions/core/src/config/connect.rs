@@ -1,5 +1,8 @@
 //! From a configured tenant to a Graph connection: resolves the credential's secret reference and picks the cloud.
 
+use std::sync::Arc;
+
+use crate::aws_identity::StsWebIdentity;
 use crate::graph::{ClientCredential, Cloud, TenantConnection};
 use crate::secrets::{SecretError, SecretRef, SecretResolver};
 
@@ -13,8 +16,6 @@ pub enum ConnectError {
         #[source]
         source: SecretError,
     },
-    #[error("tenant {tenant}: credential type aws-web-identity is not supported by this build yet (use secret or certificate)")]
-    WebIdentityUnsupported { tenant: String },
 }
 
 impl From<CloudName> for Cloud {
@@ -58,9 +59,7 @@ impl TenantConfig {
                 pem: resolve(pem).await?,
             },
             CredentialConfig::AwsWebIdentity {} => {
-                return Err(ConnectError::WebIdentityUnsupported {
-                    tenant: self.name.clone(),
-                })
+                ClientCredential::Assertion(Arc::new(StsWebIdentity::new(resolver.aws().await)))
             }
         };
         Ok(TenantConnection {

@@ -66,6 +66,15 @@ pub struct BreakGlassConfig {
     pub audit_changes: bool,
     #[serde(default = "default_drill_max_age_days")]
     pub drill_max_age_days: u32,
+    /// How far back the first run reads (no cursor yet). Defaults to 24 h; at most 720 h, the
+    /// sign-in log retention on P1/P2 (REFERENCE.md §2).
+    #[serde(default = "default_first_run_hours")]
+    pub first_run_hours: u32,
+    /// A run failing for transient reasons (throttling, outages) raises `monitoring.blind` once
+    /// the failures have lasted this long. Licence, permission and credential failures raise it
+    /// at once. Defaults to 60 minutes.
+    #[serde(default = "default_blind_after_minutes")]
+    pub blind_after_minutes: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -194,6 +203,12 @@ fn default_lookback_minutes() -> u32 {
 // Microsoft: test emergency accounts at least every 90 days (Entra docs security-emergency-access.md).
 fn default_drill_max_age_days() -> u32 {
     90
+}
+fn default_first_run_hours() -> u32 {
+    24
+}
+fn default_blind_after_minutes() -> u32 {
+    60
 }
 // Entra docs howto-manage-inactive-user-accounts.md: typical windows 90-180 days.
 fn default_member_days() -> u32 {

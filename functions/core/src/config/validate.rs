@@ -52,6 +52,15 @@ fn check_tenant(t: &TenantConfig) -> Result<(), String> {
         if bg.drill_max_age_days == 0 {
             return Err("break_glass.drill_max_age_days must be at least 1".into());
         }
+        if !(1..=720).contains(&bg.first_run_hours) {
+            return Err(
+                "break_glass.first_run_hours must be between 1 and 720 (30 days of log retention)"
+                    .into(),
+            );
+        }
+        if bg.blind_after_minutes == 0 {
+            return Err("break_glass.blind_after_minutes must be at least 1".into());
+        }
     }
     if let Some(d) = &t.dormant {
         for u in &d.exclude_users {

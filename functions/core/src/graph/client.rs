@@ -49,9 +49,11 @@ pub(crate) struct Inner {
     pub tenant: Arc<TenantLabel>,
     pub http: reqwest::Client,
     pub graph_base: Url,
-    pub tokens: TokenSource,
+    /// Shared by [`GraphClient::for_job`] siblings: one token per tenant and app.
+    pub tokens: Arc<TokenSource>,
     pub client_id: String,
-    pub pacer: Pacer,
+    /// Shared by [`GraphClient::for_job`] siblings: Graph's limits are per app and tenant.
+    pub pacer: Arc<Pacer>,
     pub options: ClientOptions,
     pub run_started: Mutex<Instant>,
     pub counters: Counters,
@@ -117,14 +119,43 @@ impl GraphClient {
                 tenant,
                 http,
                 graph_base,
-                tokens: TokenSource::new(endpoint, scope, conn.client_id.clone(), credential),
+                tokens: Arc::new(TokenSource::new(
+                    endpoint,
+                    scope,
+                    conn.client_id.clone(),
+                    credential,
+                )),
                 client_id: conn.client_id,
-                pacer: Pacer::new(opts.pacing),
+                pacer: Arc::new(Pacer::new(opts.pacing)),
                 run_started: Mutex::new(Instant::now()),
                 options: opts,
                 counters: Counters::default(),
             }),
         })
+    }
+
+    /// A client for one job of a run on the same tenant: it shares this client's token and pacing
+    /// (Graph throttles per app and tenant, so two jobs pacing separately would collect each
+    /// other's 429s) but has its own priority header, deadline (starting now) and metrics.
+    pub fn for_job(&self, high_priority: bool, run_deadline: Duration) -> GraphClient {
+        let base = &self.inner;
+        GraphClient {
+            inner: Arc::new(Inner {
+                tenant: base.tenant.clone(),
+                http: base.http.clone(),
+                graph_base: base.graph_base.clone(),
+                tokens: base.tokens.clone(),
+                client_id: base.client_id.clone(),
+                pacer: base.pacer.clone(),
+                options: ClientOptions {
+                    high_priority,
+                    run_deadline,
+                    ..base.options.clone()
+                },
+                run_started: Mutex::new(Instant::now()),
+                counters: Counters::default(),
+            }),
+        }
     }
 
     /// The tenant this client reads, as errors and logs name it.

@@ -67,6 +67,9 @@ pub enum SignInActivityProperty {
 pub enum Comparison {
     OnOrBefore,
     OnOrAfter,
+    /// `eq null`: never signed in (the filter's `at` is ignored). Unconfirmed on Graph (REFERENCE §1): probe it
+    /// and fall back to a full listing when Graph rejects it.
+    IsNull,
 }
 
 /// `signInActivity/<property> le|ge <at>`. Graph refuses to combine it with other filterable properties.
@@ -112,10 +115,12 @@ pub struct SignInQuery {
     pub user_ids: Vec<String>,
 }
 
-/// Directory audits that targeted one object within a window.
+/// Directory audits that targeted any of some objects within a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
-    pub target_id: String,
+    /// Object ids; several go in one filter joined with `or` (one `targetResources/any(...)` each).
+    /// Whether Graph accepts more than one is unconfirmed: callers fall back to one id a request on 400.
+    pub target_ids: Vec<String>,
     pub window: TimeWindow,
 }
 
@@ -165,14 +170,12 @@ impl GraphRequest {
                 }
                 SignInActivityProperty::LastSuccessfulSignIn => "lastSuccessfulSignInDateTime",
             };
-            let op = match filter.comparison {
-                Comparison::OnOrBefore => "le",
-                Comparison::OnOrAfter => "ge",
+            let clause = match filter.comparison {
+                Comparison::OnOrBefore => format!("le {}", odata_date(filter.at)),
+                Comparison::OnOrAfter => format!("ge {}", odata_date(filter.at)),
+                Comparison::IsNull => "eq null".to_string(),
             };
-            request = request.param(
-                "$filter",
-                format!("signInActivity/{property} {op} {}", odata_date(filter.at)),
-            );
+            request = request.param("$filter", format!("signInActivity/{property} {clause}"));
         }
         request.top(if with_activity {
             USERS_WITH_SIGN_IN_ACTIVITY_PAGE
@@ -216,13 +219,22 @@ impl GraphRequest {
             .top(LOGS_PAGE)
     }
 
-    /// Directory audits in a window whose targets include `target_id` (REFERENCE §2).
+    /// Directory audits in a window whose targets include one of `target_ids` (REFERENCE §2).
     pub fn directory_audits(query: &AuditQuery) -> Self {
+        let any: Vec<String> = query
+            .target_ids
+            .iter()
+            .map(|id| format!("targetResources/any(t:t/id eq {})", odata_string(id)))
+            .collect();
+        let targets = match any.as_slice() {
+            [] => String::new(),
+            [one] => format!(" and {one}"),
+            many => format!(" and ({})", many.join(" or ")),
+        };
         let filter = format!(
-            "activityDateTime ge {} and activityDateTime le {} and targetResources/any(t:t/id eq {})",
+            "activityDateTime ge {} and activityDateTime le {}{targets}",
             odata_date(query.window.from),
             odata_date(query.window.to),
-            odata_string(&query.target_id)
         );
         GraphRequest::new(ApiVersion::V1, "/auditLogs/directoryAudits")
             .param("$filter", filter)

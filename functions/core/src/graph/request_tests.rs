@@ -91,7 +91,7 @@ fn non_interactive_sign_ins_for_several_users_use_beta_and_or() {
 #[test]
 fn quotes_in_ids_cannot_escape_the_filter_and_slashes_cannot_change_the_path() {
     let query = AuditQuery {
-        target_id: "x' or 1 eq 1 or 'y".into(),
+        target_ids: vec!["x' or 1 eq 1 or 'y".into()],
         window: window(),
     };
     assert!(decoded(&GraphRequest::directory_audits(&query))
@@ -105,7 +105,7 @@ fn quotes_in_ids_cannot_escape_the_filter_and_slashes_cannot_change_the_path() {
 #[test]
 fn spaces_are_sent_as_percent_20() {
     let query = AuditQuery {
-        target_id: "t".into(),
+        target_ids: vec!["t".into()],
         window: window(),
     };
     let raw = GraphRequest::directory_audits(&query).path_and_query();
@@ -133,4 +133,15 @@ fn page_size_can_shrink_but_never_grow() {
             .page_size(),
         None
     );
+}
+
+#[test]
+fn several_audit_targets_share_one_filter() {
+    let query = AuditQuery {
+        target_ids: vec!["a".into(), "b".into()],
+        window: window(),
+    };
+    assert!(decoded(&GraphRequest::directory_audits(&query)).ends_with(
+        " and (targetResources/any(t:t/id eq 'a') or targetResources/any(t:t/id eq 'b'))&$top=1000"
+    ));
 }

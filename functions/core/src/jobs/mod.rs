@@ -4,9 +4,12 @@
 
 pub mod break_glass;
 pub mod dormant;
+mod invoke;
 mod runner;
+pub mod scheduled;
 
-pub use runner::{run_jobs, JobRun, RunSummary, TenantJobOutcome};
+pub use invoke::{InvocationError, InvocationResult, ScheduledFunction};
+pub use runner::{run_jobs, JobRun, RunSummary, TenantJobOutcome, TenantJobResult};
 
 use std::sync::Arc;
 

@@ -88,11 +88,13 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
     let outbox = Outbox::from_config(run.stores.outbox.clone(), &run.config.sinks);
     let mut results = Vec::new();
     for tenant in &run.config.tenants {
+        // One Graph client per tenant, built on first use: its jobs share the token and pacing.
+        let mut tenant_client = None;
         for &job in run.jobs {
             if !configures(tenant, job) {
                 continue;
             }
-            results.push(run_one(&run, &outbox, tenant, job).await);
+            results.push(run_one(&run, &outbox, tenant, job, &mut tenant_client).await);
         }
     }
     let dispatcher = Dispatcher::new(
@@ -128,9 +130,10 @@ async fn run_one(
     outbox: &Outbox,
     tenant: &TenantConfig,
     job: JobName,
+    tenant_client: &mut Option<GraphClient>,
 ) -> TenantJobResult {
     let mut metrics = GraphMetrics::default();
-    let outcome = match run_leased(run, outbox, tenant, job, &mut metrics).await {
+    let outcome = match run_leased(run, outbox, tenant, job, tenant_client, &mut metrics).await {
         Ok(report) => TenantJobOutcome::Done { report },
         Err(JobError::State(StateError::LeaseHeld { holder, until })) => {
             let reason = format!(
@@ -164,6 +167,7 @@ async fn run_leased(
     outbox: &Outbox,
     tenant: &TenantConfig,
     job: JobName,
+    tenant_client: &mut Option<GraphClient>,
     metrics: &mut GraphMetrics,
 ) -> Result<JobReport, JobError> {
     let now = run.now.timestamp();
@@ -174,7 +178,7 @@ async fn run_leased(
         .leases
         .acquire_lease(&tenant.id, job.as_str(), &run.owner, now, ttl)
         .await?;
-    let result = run_job(run, outbox, tenant, job, metrics).await;
+    let result = run_job(run, outbox, tenant, job, tenant_client, metrics).await;
     if let Err(e) = run
         .stores
         .leases
@@ -191,20 +195,24 @@ async fn run_job(
     outbox: &Outbox,
     tenant: &TenantConfig,
     job: JobName,
+    tenant_client: &mut Option<GraphClient>,
     metrics: &mut GraphMetrics,
 ) -> Result<JobReport, JobError> {
-    let connection = tenant
-        .connection(run.resolver)
-        .await
-        .map_err(|e| JobError::Config(e.to_string()))?;
-    let options = ClientOptions {
-        run_deadline: run.deadline,
-        // Break-glass reads are the ones that must get through when Graph is busy
-        // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
-        high_priority: job == JobName::BreakGlass,
-        ..ClientOptions::default()
+    let shared = match tenant_client {
+        Some(c) => c.clone(),
+        None => {
+            let connection = tenant
+                .connection(run.resolver)
+                .await
+                .map_err(|e| JobError::Config(e.to_string()))?;
+            let c = GraphClient::new(connection, ClientOptions::default())?;
+            *tenant_client = Some(c.clone());
+            c
+        }
     };
-    let client = Arc::new(GraphClient::new(connection, options)?);
+    // Break-glass reads are the ones that must get through when Graph is busy
+    // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
+    let client = Arc::new(shared.for_job(job == JobName::BreakGlass, run.deadline));
     let ctx = JobContext {
         tenant: TenantRef {
             id: tenant.id.clone(),
@@ -227,7 +235,9 @@ async fn run_job(
                 .as_ref()
                 .map(|b| b.accounts.clone())
                 .unwrap_or_default();
-            dormant::run(&ctx, cfg, &break_glass).await
+            // Stops at a checkpoint before the deadline; the next run continues the scan.
+            let budget = dormant::DormantOptions::within(run.deadline);
+            dormant::run_with(&ctx, cfg, &break_glass, &budget).await
         }
     };
     *metrics = client.metrics();

@@ -45,7 +45,9 @@ impl SecretResolver {
         }
     }
 
-    async fn aws(&self) -> &SdkConfig {
+    /// The AWS configuration this resolver reads SSM and Secrets Manager with; other AWS calls
+    /// of the same run (STS for secretless Graph access) use it too.
+    pub async fn aws(&self) -> &SdkConfig {
         if let Some(c) = &self.preset {
             return c;
         }

@@ -53,6 +53,23 @@ pub trait FindingStore: Send + Sync {
     async fn put_finding(&self, finding: &Finding) -> Result<(), StateError>;
     /// Every finding of a tenant and job, ordered by key.
     async fn list_findings(&self, tenant: &str, job: &str) -> Result<Vec<Finding>, StateError>;
+    /// At most `limit` findings of a tenant and job whose key sorts after `after` (all when
+    /// `None`), ordered by key: for walking a large set with memory bounded by `limit`. The
+    /// default reads every finding; the adapters override it with a ranged query.
+    async fn list_findings_after(
+        &self,
+        tenant: &str,
+        job: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Finding>, StateError> {
+        let all = self.list_findings(tenant, job).await?;
+        Ok(all
+            .into_iter()
+            .filter(|f| after.is_none_or(|a| f.key.as_str() > a))
+            .take(limit)
+            .collect())
+    }
 }
 
 /// The outbox: recorded alerts and one delivery item per (alert, sink).

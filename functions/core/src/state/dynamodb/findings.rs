@@ -99,4 +99,50 @@ impl FindingStore for DynamoStore {
         }
         Ok(findings)
     }
+
+    async fn list_findings_after(
+        &self,
+        tenant: &str,
+        job: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Finding>, StateError> {
+        // One condition per sort key: `BETWEEN` from just after `FINDING#<after>` (a NUL sorts
+        // before every other character) to the end of the `FINDING#` prefix ('$' follows '#').
+        let from = match after {
+            Some(key) => format!("FINDING#{key}\u{0}"),
+            None => "FINDING#".to_string(),
+        };
+        let mut findings = Vec::new();
+        let mut start: Option<Item> = None;
+        while findings.len() < limit {
+            let page = i32::try_from(limit - findings.len()).unwrap_or(i32::MAX);
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(job_pk(tenant, job)))
+                .expression_attribute_values(":from", AttributeValue::S(from.clone()))
+                .expression_attribute_values(":to", AttributeValue::S("FINDING$".into()))
+                .consistent_read(true)
+                .limit(page)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items() {
+                let sk = get_s(item, "sk").unwrap_or_default();
+                if sk.starts_with("FINDING#") {
+                    findings.push(from_item(item)?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        findings.truncate(limit);
+        Ok(findings)
+    }
 }

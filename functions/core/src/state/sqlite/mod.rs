@@ -224,4 +224,25 @@ impl FindingStore for SqliteStore {
         })
         .await
     }
+
+    async fn list_findings_after(
+        &self,
+        tenant: &str,
+        job: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Finding>, StateError> {
+        let (tenant, job) = (tenant.to_string(), job.to_string());
+        let after = after.map(str::to_string);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            // Two statements rather than `(?3 IS NULL OR key > ?3)`, so each is a range scan of the primary key.
+            let range = if after.is_some() { "AND key > ?3" } else { "AND ?3 IS NULL" };
+            let sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE tenant = ?1 AND job = ?2 {range} ORDER BY key LIMIT ?4");
+            let mut stmt = c.prepare(&sql).map_err(backend)?;
+            let rows = stmt.query_map(params![tenant, job, after, limit], finding_from_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend).and_then(finish_finding)).collect()
+        })
+        .await
+    }
 }

@@ -1,0 +1,159 @@
+//! The scheduled break-glass function end to end, as Lambda runs it: the real binary polls a local
+//! Lambda Runtime API, reads its configuration from the environment, reads Graph from the
+//! emulator, keeps state in DynamoDB (moto) and delivers signed webhooks to a local receiver.
+
+#[path = "../../core/tests/outbox_support/mod.rs"]
+mod outbox_support;
+#[path = "../../core/tests/state_support/mod.rs"]
+mod state_support;
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use entrawatch_emulator::{Emulator, Scenario};
+use outbox_support::{signature_verifies, Receiver, SECRET};
+use serde_json::{json, Value};
+use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_break-glass");
+const TENANT: &str = "11111111-2222-3333-4444-555555555555";
+const BG1: &str = "0b000000-0000-4000-8000-0000000000b1";
+const BG2: &str = "0b000000-0000-4000-8000-0000000000b2";
+
+fn config_toml(graph: &str) -> String {
+    format!(
+        r#"
+[[tenants]]
+name = "contoso"
+id = "{TENANT}"
+client_id = "aaaaaaaa-bbbb-cccc-dddd-000000000001"
+credential = {{ type = "secret", secret = "env:ENTRA_CLIENT_SECRET" }}
+graph_url = "{graph}"
+login_url = "{graph}"
+[tenants.break_glass]
+accounts = ["{BG1}", "{BG2}"]
+
+[[sinks]]
+name = "secops"
+type = "webhook"
+url = "env:SECOPS_WEBHOOK_URL"
+secret = "env:SECOPS_WEBHOOK_SECRET"
+min_severity = "info"
+"#
+    )
+}
+
+fn emf_lines(stdout: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(stdout)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_run_delivers_each_alert_once_across_invocations() {
+    let emulator = Emulator::start(Scenario::sample()).await.unwrap();
+    let receiver = Receiver::start(0, 200).await;
+    let sdk = state_support::sdk_config().await;
+    let table = state_support::fresh_table(&sdk).await;
+    let api = RuntimeApi::start(Duration::from_secs(120)).await;
+    let stdout = std::env::temp_dir().join(format!("entrawatch-bg-fn-{}.log", std::process::id()));
+    let mut function = spawn_function(
+        BINARY,
+        &api,
+        &[
+            ("ENTRAWATCH_CONFIG_TOML", config_toml(&emulator.url())),
+            ("ENTRAWATCH_TABLE", table.clone()),
+            (
+                "AWS_ENDPOINT_URL_DYNAMODB",
+                state_support::moto_url().to_string(),
+            ),
+            ("ENTRA_CLIENT_SECRET", "demo-secret-not-real".into()),
+            ("SECOPS_WEBHOOK_URL", receiver.url.clone()),
+            ("SECOPS_WEBHOOK_SECRET", SECRET.into()),
+        ],
+        &stdout,
+    );
+
+    api.invoke("req-1", json!({"job": "break-glass"}));
+    let first = api.outcome("req-1", Duration::from_secs(90)).await;
+    let Outcome::Response(summary) = first else {
+        panic!("first invocation failed: {first:?}");
+    };
+    let raised = summary["results"][0]["report"]["alerts_recorded"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(summary["results"][0]["outcome"], "done", "{summary}");
+    assert!(
+        raised >= 3,
+        "the sample tenant has sign-ins and audits on its emergency accounts: {summary}"
+    );
+    assert_eq!(summary["delivered"].as_u64(), Some(raised), "{summary}");
+
+    let received = receiver.received();
+    assert_eq!(received.len() as u64, raised);
+    assert!(
+        received.iter().all(signature_verifies),
+        "every delivery is signed"
+    );
+    let bodies = receiver.accepted_bodies();
+    let types: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"break_glass.sign_in"), "{types:?}");
+    assert!(types.contains(&"break_glass.sign_in_failed"), "{types:?}");
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b["type"] == "break_glass.account_changed"
+                && b["data"]["evidence"]["activity"] == "Reset password"),
+        "{types:?}"
+    );
+    let ids: HashSet<&str> = bodies
+        .iter()
+        .map(|b| b["data"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), bodies.len(), "one delivery per alert");
+
+    // A second scheduled invocation of the warm function: nothing new, nothing sent twice.
+    api.invoke("req-2", json!({"job": "break-glass"}));
+    let Outcome::Response(again) = api.outcome("req-2", Duration::from_secs(90)).await else {
+        panic!("second invocation failed");
+    };
+    assert_eq!(
+        again["results"][0]["report"]["alerts_recorded"], 0,
+        "{again}"
+    );
+    assert_eq!(receiver.received().len() as u64, raised);
+
+    // A malformed schedule input fails the invocation, says why, and is not retryable.
+    api.invoke("req-3", json!({"job": "brake-glass"}));
+    match api.outcome("req-3", Duration::from_secs(30)).await {
+        Outcome::Error {
+            error_type,
+            message,
+        } => {
+            assert_eq!(error_type, "entrawatch.ActionRequired");
+            assert_eq!(
+                message,
+                "scheduled input: unknown job \"brake-glass\"; expected break-glass, dormant or all"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    function.kill().ok();
+    function.wait().ok();
+
+    let emf = emf_lines(&stdout);
+    assert_eq!(emf.len(), 2, "one EMF line per completed run");
+    assert_eq!(emf[0]["Job"], "break-glass");
+    assert_eq!(emf[0]["RunsSucceeded"], 1);
+    assert_eq!(emf[0]["AlertsRaised"].as_u64(), Some(raised));
+    assert_eq!(emf[1]["AlertsRaised"], 0);
+    let log = std::fs::read_to_string(&stdout).unwrap();
+    assert!(!log.contains("demo-secret-not-real"), "no secret in logs");
+    assert!(!log.contains("secret-path-token"), "no webhook URL in logs");
+    let _ = std::fs::remove_file(&stdout);
+    emulator.stop().await;
+}

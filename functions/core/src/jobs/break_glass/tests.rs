@@ -1,0 +1,217 @@
+//! Detection tests over an in-memory Graph port and an in-memory SQLite store: what Graph may do
+//! that the emulator does not (ignore a filter, refuse `or`), and the pure rules.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::fake_graph::*;
+use super::run;
+use crate::alert::{types, Severity};
+use crate::graph::SignInKind;
+
+#[tokio::test]
+async fn sign_ins_of_other_users_are_never_alerted_even_when_graph_ignores_the_filter() {
+    let h = Harness::new(FakeGraph {
+        sign_ins: vec![
+            (
+                SignInKind::Interactive,
+                sign_in("s1", BG1, 5, json!({"errorCode": 0})),
+            ),
+            (
+                SignInKind::Interactive,
+                sign_in("s2", OTHER, 5, json!({"errorCode": 0})),
+            ),
+        ],
+        users: vec![user(BG1, Some(now()))],
+        ignore_user_filter: true,
+        ..FakeGraph::default()
+    });
+    let report = run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
+    let alerts = h.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].evidence["signInId"], "s1");
+    assert_eq!(report.alerts_recorded, 1);
+    assert_eq!(report.examined, 2, "both read, one alerted");
+}
+
+#[tokio::test]
+async fn an_empty_status_is_alerted_as_a_critical_sign_in() {
+    let h = Harness::new(FakeGraph {
+        sign_ins: vec![(SignInKind::NonInteractive, sign_in("s1", BG1, 5, json!({})))],
+        users: vec![user(BG1, Some(now()))],
+        ..FakeGraph::default()
+    });
+    run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
+    let alerts = h.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, types::BREAK_GLASS_SIGN_IN);
+    assert_eq!(alerts[0].severity, Severity::Critical);
+    assert_eq!(
+        alerts[0].title,
+        format!("Emergency account {BG1}@contoso signed in non-interactively (Graph reported no outcome)")
+    );
+    assert_eq!(alerts[0].evidence["interactive"], false);
+}
+
+#[tokio::test]
+async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_refuses() {
+    let graph = FakeGraph {
+        sign_ins: vec![
+            (
+                SignInKind::Interactive,
+                sign_in("s1", BG1, 5, json!({"errorCode": 0})),
+            ),
+            (
+                SignInKind::NonInteractive,
+                sign_in("s2", BG2, 5, json!({"errorCode": 50126})),
+            ),
+        ],
+        audits: vec![json!({"id": "a1", "activityDateTime": now().to_rfc3339(),
+            "activityDisplayName": "Reset password", "targetResources": [{"id": BG2}]})],
+        users: vec![user(BG1, Some(now())), user(BG2, Some(now()))],
+        ..FakeGraph::default()
+    };
+    let h = Harness::new(graph);
+    run(&h.ctx(now()), &config(&[BG1, BG2])).await.unwrap();
+    assert_eq!(
+        h.calls(),
+        [
+            format!("sign-ins Interactive {BG1},{BG2}"),
+            format!("sign-ins NonInteractive {BG1},{BG2}"),
+            format!("audits {BG1},{BG2}"),
+            format!("user {BG1}"),
+            format!("user {BG2}"),
+        ]
+    );
+
+    let refusing = Harness::new(FakeGraph {
+        refuse_or: true,
+        ..FakeGraph {
+            sign_ins: h.graph.sign_ins.clone(),
+            audits: h.graph.audits.clone(),
+            users: h.graph.users.clone(),
+            ..FakeGraph::default()
+        }
+    });
+    let report = run(&refusing.ctx(now()), &config(&[BG1, BG2]))
+        .await
+        .unwrap();
+    assert_eq!(report.alerts_recorded, 3, "nothing lost to the refusal");
+    assert_eq!(refusing.alerts().await.len(), 3);
+    assert_eq!(
+        refusing.calls()[..4],
+        [
+            format!("sign-ins Interactive {BG1},{BG2}"),
+            format!("sign-ins Interactive {BG1}"),
+            format!("sign-ins Interactive {BG2}"),
+            format!("sign-ins NonInteractive {BG1}"),
+        ]
+    );
+    // The refusal is remembered: the next run asks one account at a time from the start.
+    run(
+        &refusing.ctx(now() + Duration::minutes(5)),
+        &config(&[BG1, BG2]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refusing.calls(),
+        [
+            format!("sign-ins Interactive {BG1}"),
+            format!("sign-ins Interactive {BG2}"),
+            format!("sign-ins NonInteractive {BG1}"),
+            format!("sign-ins NonInteractive {BG2}"),
+            format!("audits {BG1}"),
+            format!("audits {BG2}"),
+        ],
+        "accounts are checked hourly, so no user lookups 5 minutes later"
+    );
+}
+
+#[tokio::test]
+async fn unlisted_audit_activities_are_counted_but_not_alerted() {
+    let h = Harness::new(FakeGraph {
+        audits: vec![
+            json!({"id": "a1", "activityDateTime": now().to_rfc3339(),
+                   "activityDisplayName": "Update StsRefreshTokenValidFrom Timestamp", "targetResources": [{"id": BG1}]}),
+            json!({"id": "a2", "activityDateTime": now().to_rfc3339(),
+                   "activityDisplayName": "Disable account", "targetResources": [{"id": BG1, "userPrincipalName": "bg1@contoso"}],
+                   "initiatedBy": {"user": {"userPrincipalName": "admin@contoso", "ipAddress": "192.0.2.1"}}}),
+        ],
+        users: vec![user(BG1, Some(now()))],
+        ..FakeGraph::default()
+    });
+    let report = run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
+    let alerts = h.alerts().await;
+    assert_eq!(report.examined, 2);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, types::BREAK_GLASS_ACCOUNT_CHANGED);
+    assert_eq!(
+        alerts[0].title,
+        "Emergency account bg1@contoso changed: Disable account by admin@contoso"
+    );
+    assert_eq!(alerts[0].evidence["auditId"], "a2");
+    assert_eq!(alerts[0].evidence["activity"], "Disable account");
+    assert_eq!(alerts[0].evidence["initiatedByIpAddress"], "192.0.2.1");
+}
+
+#[tokio::test]
+async fn drill_reminder_once_per_period_and_none_after_a_drill_sign_in() {
+    let stale = now() - Duration::days(100);
+    let h = Harness::new(FakeGraph {
+        users: vec![user(BG1, Some(stale)), user(BG2, Some(stale))],
+        ..FakeGraph::default()
+    });
+    let cfg = config(&[BG1, BG2]);
+    run(&h.ctx(now()), &cfg).await.unwrap();
+    // Within the same period, later runs (past the hourly account check) add nothing.
+    run(&h.ctx(now() + Duration::hours(2)), &cfg).await.unwrap();
+    run(&h.ctx(now() + Duration::days(30)), &cfg).await.unwrap();
+    let alerts = h.alerts().await;
+    assert_eq!(alerts.len(), 2, "one per account");
+    assert!(alerts
+        .iter()
+        .all(|a| a.kind == types::BREAK_GLASS_DRILL_OVERDUE && a.severity == Severity::Medium));
+    assert_eq!(alerts[0].evidence["daysSinceLastSuccess"], 100);
+
+    // bg1 is drilled (seen in the logs; signInActivity still lags), bg2 is not: the next period
+    // reminds bg2 only.
+    let later = now() + Duration::days(91);
+    let drilled = Harness {
+        store: h.store.clone(),
+        graph: Arc::new(FakeGraph {
+            sign_ins: vec![(
+                SignInKind::Interactive,
+                json!({"id": "drill", "userId": BG1, "createdDateTime": (later - Duration::minutes(10)).to_rfc3339(),
+                       "status": {"errorCode": 0}}),
+            )],
+            users: h.graph.users.clone(),
+            ..FakeGraph::default()
+        }),
+    };
+    run(&drilled.ctx(later), &cfg).await.unwrap();
+    let alerts = drilled.alerts().await;
+    let drills: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == types::BREAK_GLASS_DRILL_OVERDUE)
+        .collect();
+    assert_eq!(drills.len(), 3);
+    assert_eq!(drills[2].subject.as_ref().unwrap()["id"], BG2);
+}
+
+#[tokio::test]
+async fn an_account_never_signed_in_is_reminded_from_its_creation() {
+    let h = Harness::new(FakeGraph {
+        users: vec![user(BG1, None)],
+        ..FakeGraph::default()
+    });
+    run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
+    let alerts = h.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0].title,
+        format!("Emergency account {BG1}@contoso has no recorded successful sign-in (drill every 90 days)")
+    );
+}

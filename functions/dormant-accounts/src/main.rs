@@ -1,0 +1,8 @@
+//! The scheduled `dormant-accounts` Lambda function (template.yaml `DormantFunction`). EventBridge
+//! Scheduler invokes it with `{"job":"dormant"}`; a scan too large for one invocation stops at a
+//! checkpoint before the deadline and the next invocation continues it.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    entrawatch_lambda::run_scheduled().await
+}

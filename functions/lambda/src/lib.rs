@@ -1,0 +1,63 @@
+//! Lambda runtime glue shared by the entrawatch functions, so each binary stays a few lines of
+//! wiring (STYLE.md, aws-lambda-rust-runtime `examples/basic-shared-resource`): the runtime's
+//! tracing subscriber behind the redacting writer, clients built once per cold start, the time
+//! left before the invocation deadline, and typed errors reported as retryable or not.
+
+use std::time::{Duration, SystemTime};
+
+use entrawatch_core::jobs::{InvocationError, ScheduledFunction};
+use entrawatch_core::redact::RedactingMakeWriter;
+use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
+use serde_json::Value;
+
+/// JSON logs when the function's `LoggingConfig` says so (`AWS_LAMBDA_LOG_FORMAT=JSON`), with any
+/// registered secret value masked before it reaches CloudWatch.
+pub fn init_logging() {
+    lambda_runtime::tracing::init_default_subscriber_with_writer(RedactingMakeWriter::new(
+        std::io::stdout,
+    ));
+}
+
+/// Time left before `deadline`, never negative.
+pub fn remaining(deadline: SystemTime) -> Duration {
+    deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+}
+
+/// The error the runtime reports: `errorType` says whether another invocation may succeed, so
+/// operators (and the dead-letter queue's readers) know whether to wait or to act.
+pub fn diagnostic(error: &InvocationError) -> Diagnostic {
+    Diagnostic {
+        error_type: if error.is_retryable() {
+            "entrawatch.Retryable".into()
+        } else {
+            "entrawatch.ActionRequired".into()
+        },
+        error_message: error.to_string(),
+    }
+}
+
+/// One scheduled invocation: `{"job": ...}` in, the run summary out.
+pub async fn handle_scheduled(
+    function: &ScheduledFunction,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Diagnostic> {
+    let budget = remaining(event.context.deadline());
+    function
+        .invoke(&event.payload, &event.context.request_id, budget)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, retryable = e.is_retryable(), "run failed");
+            diagnostic(&e)
+        })
+}
+
+/// `main` of a scheduled function: set up once, then serve invocations until the runtime stops.
+pub async fn run_scheduled() -> Result<(), Error> {
+    init_logging();
+    let sdk = entrawatch_core::aws::load_sdk_config().await;
+    let function = ScheduledFunction::new(sdk, entrawatch_core::sinks::http_client())?;
+    let function = &function;
+    lambda_runtime::run(service_fn(move |event| handle_scheduled(function, event))).await
+}
