@@ -2,11 +2,12 @@
 //! then one delivery of pending alerts (SPEC.md "CLI"). Exit 0 when every (tenant, job) ran or
 //! was skipped because another run holds its lease; non-zero with one line per failure otherwise.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use entrawatch_core::config::Config;
+use entrawatch_core::config::{Config, SinkType};
 use entrawatch_core::jobs::{run_jobs, JobName, JobRun, RunSummary, TenantJobOutcome};
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::{build_sinks, http_client};
@@ -38,13 +39,24 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
         deadline: DEADLINE,
     })
     .await;
-    print_summary(&summary, output);
+    print_summary(&summary, output, &stdout_sinks(&config));
     finish(&summary)
 }
 
-/// Prints what happened: with `--output json` each delivered alert as one JSON line on stdout and
-/// the per-tenant lines on stderr; in text mode everything on stdout.
-pub fn print_summary(summary: &RunSummary, output: OutputFormat) {
+/// Sinks of type `stdout`: they already wrote their alerts to stdout as JSON lines.
+pub fn stdout_sinks(config: &Config) -> Vec<String> {
+    config
+        .sinks
+        .iter()
+        .filter(|s| s.kind == SinkType::Stdout)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// Prints what happened: with `--output json` each delivered alert once as a JSON line on stdout
+/// (unless a `stdout` sink already wrote it there) and the per-tenant lines on stderr; in text
+/// mode everything on stdout.
+pub fn print_summary(summary: &RunSummary, output: OutputFormat, stdout_sinks: &[String]) {
     let say = |line: String| match output {
         OutputFormat::Json => eprintln!("{line}"),
         OutputFormat::Text => println!("{line}"),
@@ -81,9 +93,20 @@ pub fn print_summary(summary: &RunSummary, output: OutputFormat) {
         }
     }
     if let Some(d) = &summary.dispatch {
+        let on_stdout: HashSet<&str> = d
+            .delivered
+            .iter()
+            .filter(|(sink, _)| stdout_sinks.contains(sink))
+            .map(|(_, a)| a.id.as_str())
+            .collect();
+        let mut printed = HashSet::new();
         for (sink, alert) in &d.delivered {
             match output {
-                OutputFormat::Json => println!("{}", alert.to_json()),
+                OutputFormat::Json => {
+                    if !on_stdout.contains(alert.id.as_str()) && printed.insert(alert.id.as_str()) {
+                        println!("{}", alert.to_json());
+                    }
+                }
                 OutputFormat::Text => println!(
                     "alert -> {sink}: [{}] {} {}",
                     entrawatch_core::alert::severity_name(alert.severity),
