@@ -39,4 +39,7 @@ if [ -x scripts/test-validator.sh ]; then
   scripts/test-validator.sh
 fi
 
+step "Lambda functions: cargo lambda build --release --arm64"
+scripts/build-lambda.sh
+
 step "all tests passed"

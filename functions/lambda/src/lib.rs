@@ -38,7 +38,9 @@ pub fn diagnostic(error: &InvocationError) -> Diagnostic {
     }
 }
 
-/// One scheduled invocation: `{"job": ...}` in, the run summary out.
+/// One invocation: a schedule's `{"job": ...}` in, the run summary (or, in fan-out mode, the
+/// number of tenant messages queued) out; or an SQS batch of tenant messages in, the partial batch
+/// response (`batchItemFailures`) out.
 pub async fn handle_scheduled(
     function: &ScheduledFunction,
     event: LambdaEvent<Value>,

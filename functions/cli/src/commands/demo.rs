@@ -127,6 +127,7 @@ async fn run_once(
     Ok(run_jobs(JobRun {
         config,
         jobs,
+        tenants: None,
         stores,
         resolver,
         sinks,

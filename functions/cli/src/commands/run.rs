@@ -31,6 +31,7 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
     let summary = run_jobs(JobRun {
         config: &config,
         jobs,
+        tenants: None,
         stores,
         resolver: &resolver,
         sinks,

@@ -4,6 +4,7 @@
 
 pub mod break_glass;
 pub mod dormant;
+pub mod fanout;
 mod invoke;
 mod runner;
 pub mod scheduled;

@@ -21,6 +21,9 @@ use crate::state::{StateError, Stores};
 pub struct JobRun<'a> {
     pub config: &'a Config,
     pub jobs: &'a [JobName],
+    /// The tenants to run, each named by id or name; `None` runs every configured tenant (a
+    /// fan-out worker runs the one tenant its message names).
+    pub tenants: Option<Vec<String>>,
     pub stores: Stores,
     pub resolver: &'a SecretResolver,
     pub sinks: Vec<Arc<dyn Sink>>,
@@ -83,11 +86,15 @@ impl RunSummary {
     }
 }
 
-/// Runs `run.jobs` for every tenant that configures them, then one dispatch of the outbox.
+/// Runs `run.jobs` for every selected tenant that configures them, then one dispatch of the outbox.
 pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
     let outbox = Outbox::from_config(run.stores.outbox.clone(), &run.config.sinks);
     let mut results = Vec::new();
-    for tenant in &run.config.tenants {
+    let selected = run.config.tenants.iter().filter(|t| match &run.tenants {
+        None => true,
+        Some(names) => names.iter().any(|n| selects(n, t)),
+    });
+    for tenant in selected {
         // One Graph client per tenant, built on first use: its jobs share the token and pacing.
         let mut tenant_client = None;
         for &job in run.jobs {
@@ -118,7 +125,13 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
     }
 }
 
-fn configures(tenant: &TenantConfig, job: JobName) -> bool {
+/// Whether `selector` (a tenant id, compared without regard to case, or a tenant name) names `tenant`.
+pub fn selects(selector: &str, tenant: &TenantConfig) -> bool {
+    tenant.id.eq_ignore_ascii_case(selector) || tenant.name == selector
+}
+
+/// Whether `tenant` has a section for `job` (a tenant without one is not run for it).
+pub fn configures(tenant: &TenantConfig, job: JobName) -> bool {
     match job {
         JobName::BreakGlass => tenant.break_glass.is_some(),
         JobName::Dormant => tenant.dormant.is_some(),
@@ -242,4 +255,32 @@ async fn run_job(
     };
     *metrics = client.metrics();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_is_selected_by_its_id_in_any_case_or_by_its_exact_name() {
+        let config = Config::from_toml_str(
+            r#"
+[[tenants]]
+name = "contoso"
+id = "11111111-2222-3333-4444-55555555aaaa"
+client_id = "aaaaaaaa-bbbb-cccc-dddd-000000000001"
+credential = { type = "secret", secret = "env:X" }
+"#,
+            "test.toml",
+        )
+        .unwrap();
+        let tenant = &config.tenants[0];
+        assert!(selects("11111111-2222-3333-4444-55555555aaaa", tenant));
+        assert!(selects("11111111-2222-3333-4444-55555555AAAA", tenant));
+        assert!(selects("contoso", tenant));
+        assert!(!selects("Contoso", tenant), "names are exact");
+        assert!(!selects("fabrikam", tenant));
+        assert!(!configures(tenant, JobName::BreakGlass));
+        assert!(!configures(tenant, JobName::Dormant));
+    }
 }

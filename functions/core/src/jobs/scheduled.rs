@@ -21,11 +21,18 @@ pub const TABLE_ENV: &str = "ENTRAWATCH_TABLE";
 /// CloudWatch namespace of the run metrics (the template's silence alarm reads `RunsSucceeded`).
 pub const METRICS_NAMESPACE: &str = "entrawatch";
 
-/// The ScheduleV2 `Input`, delivered verbatim: `{"job":"break-glass"}` (REFERENCE.md §10).
+/// The ScheduleV2 `Input`, delivered verbatim: `{"job":"break-glass"}` (REFERENCE.md §10), or the
+/// body of a fan-out message, which names one tenant: `{"job":"break-glass","tenant":"<id>",
+/// "id":"break-glass/<id>/2026-11-30T22:35Z"}` (`id` only identifies the message in logs).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledInput {
     pub job: String,
+    /// Runs only this tenant (its id or name); absent, every configured tenant.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +48,7 @@ impl ScheduledInput {
     pub fn parse(payload: &Value) -> Result<ScheduledInput, ScheduledError> {
         serde_json::from_value(payload.clone()).map_err(|e| {
             ScheduledError::Input(format!(
-                "expected {{\"job\":\"break-glass|dormant|all\"}}: {e}"
+                "expected {{\"job\":\"break-glass|dormant|all\"}}, optionally with \"tenant\":\"<id or name>\": {e}"
             ))
         })
     }
@@ -188,6 +195,31 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("scheduled input: expected {\"job\":\"break-glass|dormant|all\"}"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn input_may_name_one_tenant_and_a_message_id_but_nothing_else() {
+        let input = ScheduledInput::parse(&json!({
+            "job": "dormant",
+            "tenant": "11111111-2222-3333-4444-555555555555",
+            "id": "dormant/11111111-2222-3333-4444-555555555555/2026-11-30T22:35Z",
+        }))
+        .unwrap();
+        assert_eq!(input.jobs().unwrap(), vec![JobName::Dormant]);
+        assert_eq!(
+            input.tenant.as_deref(),
+            Some("11111111-2222-3333-4444-555555555555")
+        );
+        let plain = ScheduledInput::parse(&json!({"job": "break-glass"})).unwrap();
+        assert_eq!(plain.tenant, None, "no tenant: every tenant runs");
+        let err =
+            ScheduledInput::parse(&json!({"job": "all", "tenants": ["contoso"]})).unwrap_err();
+        assert!(err.to_string().contains("unknown field `tenants`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("optionally with \"tenant\":\"<id or name>\""),
             "{err}"
         );
     }

@@ -215,6 +215,7 @@ pub async fn run_all(
     run_jobs(JobRun {
         config,
         jobs: &[JobName::BreakGlass],
+        tenants: None,
         stores: stores.clone(),
         resolver: &resolver,
         sinks,

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the three Lambda functions for arm64 (provided.al2023) with cargo-lambda, installing what it needs
+# idempotently: the rustup target and cargo-lambda (PyPI, brings Zig as the cross linker) into .venv.
+# REFERENCE.md §10. Output: target/lambda/<function>/bootstrap, and each binary's size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LAMBDA_VERSION=1.9.2
+FUNCTIONS=(break-glass dormant-accounts token-authorizer)
+
+rustup target list --installed | grep -q '^aarch64-unknown-linux-gnu$' || rustup target add aarch64-unknown-linux-gnu
+[ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
+if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('cargo-lambda') != '$CARGO_LAMBDA_VERSION')" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+export PATH="$PWD/.venv/bin:$PATH"
+
+args=()
+for f in "${FUNCTIONS[@]}"; do args+=(-p "$f"); done
+cargo lambda build --release --arm64 "${args[@]}"
+
+target=${CARGO_TARGET_DIR:-target}
+for f in "${FUNCTIONS[@]}"; do
+  printf '%-18s %10d bytes\n' "$f" "$(stat -c %s "$target/lambda/$f/bootstrap")"
+done
