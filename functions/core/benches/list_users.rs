@@ -16,20 +16,14 @@ use entrawatch_core::graph::{
 use entrawatch_core::Secret;
 use entrawatch_emulator::{Emulator, Scenario};
 
+#[path = "support/process.rs"]
+mod process;
+
+use process::proc_status_kib;
+
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const CLIENT: &str = "aaaaaaaa-bbbb-cccc-dddd-000000000001";
 const SECRET: &str = "bench-secret-not-real";
-
-/// A `Vm*:` line of /proc/self/status in KiB (Linux only; 0 elsewhere).
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
 
 fn users_argument() -> u64 {
     let args: Vec<String> = std::env::args().collect();

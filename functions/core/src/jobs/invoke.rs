@@ -108,12 +108,6 @@ impl ScheduledFunction {
         }
     }
 
-    pub fn with_source(mut self, source: ConfigSource, table: Option<String>) -> Self {
-        self.source = source;
-        self.table = table;
-        self
-    }
-
     /// With a queue URL, a scheduled invocation that names no tenant enqueues one message per
     /// tenant instead of running them.
     pub fn with_fanout_queue(mut self, queue_url: Option<String>) -> Self {
