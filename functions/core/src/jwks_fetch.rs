@@ -26,33 +26,22 @@ pub enum JwksFetchError {
 }
 
 /// An HTTP client for key fetches: no redirects (a redirect could point the validator at keys an
-/// attacker controls), [`FETCH_TIMEOUT`]. Build it once and reuse it.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(concat!("entrawatch/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(FETCH_TIMEOUT)
-        .build()
-        .unwrap_or_default()
+/// attacker controls), [`FETCH_TIMEOUT`]. Build it once and reuse it. Fails rather than fall
+/// back to a client without those limits.
+pub fn client() -> Result<reqwest::Client, String> {
+    crate::net::http_client(FETCH_TIMEOUT)
 }
 
 /// Parses a JWKS URL and refuses anything but https, or http to a loopback address.
 pub fn checked_url(text: &str) -> Result<Url, JwksFetchError> {
     let url = Url::parse(text).map_err(|_| JwksFetchError::NotAUrl(text.to_string()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        scheme => Err(JwksFetchError::Insecure {
-            scheme: scheme.to_string(),
-            host: url.host_str().unwrap_or("").to_string(),
-        }),
+    if crate::net::is_secure_transport(&url) {
+        return Ok(url);
     }
+    Err(JwksFetchError::Insecure {
+        scheme: url.scheme().to_string(),
+        host: url.host_str().unwrap_or("").to_string(),
+    })
 }
 
 /// GETs `url` and returns the body, at most `max_bytes` long (the validator's `MAX_JWKS_BYTES`).

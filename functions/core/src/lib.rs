@@ -7,6 +7,7 @@ pub mod config;
 pub mod graph;
 pub mod jobs;
 pub mod jwks_fetch;
+pub mod net;
 pub mod outbox;
 pub mod redact;
 pub mod secret;

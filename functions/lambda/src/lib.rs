@@ -59,7 +59,8 @@ pub async fn handle_scheduled(
 pub async fn run_scheduled() -> Result<(), Error> {
     init_logging();
     let sdk = entrawatch_core::aws::load_sdk_config().await;
-    let function = ScheduledFunction::new(sdk, entrawatch_core::sinks::http_client())?;
+    let http = entrawatch_core::sinks::http_client()?;
+    let function = ScheduledFunction::new(sdk, http)?;
     let function = &function;
     lambda_runtime::run(service_fn(move |event| handle_scheduled(function, event))).await
 }

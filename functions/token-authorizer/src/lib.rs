@@ -18,7 +18,7 @@ pub use settings::Settings;
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     entrawatch_lambda::init_logging();
     let settings = Settings::from_env()?;
-    let authorizer = Authorizer::new(settings, entrawatch_core::jwks_fetch::client())?;
+    let authorizer = Authorizer::new(settings, entrawatch_core::jwks_fetch::client()?)?;
     let authorizer = &authorizer;
     lambda_runtime::run(lambda_runtime::service_fn(move |event| {
         handle(authorizer, event)

@@ -19,7 +19,8 @@ pub async fn run(path: &Path, output: OutputFormat) -> anyhow::Result<ExitCode> 
         anyhow::bail!("alerts test: {} has no [[sinks]] to test", path.display());
     }
     let resolver = SecretResolver::new();
-    let sinks = build_sinks(&config.sinks, &resolver, &http_client()).await?;
+    let http = http_client().map_err(anyhow::Error::msg)?;
+    let sinks = build_sinks(&config.sinks, &resolver, &http).await;
     let alert = test_alert(chrono::Utc::now());
     let say = |line: String| match output {
         OutputFormat::Json => eprintln!("{line}"),

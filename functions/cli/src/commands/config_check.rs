@@ -13,6 +13,7 @@ use entrawatch_core::graph::{
     TimeWindow, UserQuery,
 };
 use entrawatch_core::secrets::SecretResolver;
+use entrawatch_core::sinks::{build_sink, http_client};
 
 /// One Graph read the jobs depend on, with what it needs so a failure can say what to grant.
 struct Probe {
@@ -33,19 +34,20 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     for tenant in &config.tenants {
         problems += check_tenant(tenant, &resolver).await;
     }
+    // Each sink as `run` builds it: its secrets resolved, its URL https (or loopback http), its
+    // signing secret well formed. A sink that fails here is down in every run.
+    let http = http_client().map_err(anyhow::Error::msg)?;
     for sink in &config.sinks {
-        for (field, reference) in [
-            ("url", &sink.url),
-            ("secret", &sink.secret),
-            ("routing_key", &sink.routing_key),
-        ] {
-            if let Some(r) = reference {
-                problems += report(
-                    &format!("sink {} {field} ({r})", sink.name),
-                    resolver.resolve(r).await.map(|_| ()),
-                );
-            }
-        }
+        let what = format!("sink {}", sink.name);
+        let built = build_sink(sink, &resolver, &http).await.map(|_| ());
+        // The error names the sink itself; say it once.
+        let built = built.map_err(|e| {
+            let text = e.to_string();
+            text.strip_prefix(&format!("{what}: "))
+                .unwrap_or(&text)
+                .to_string()
+        });
+        problems += report(&what, built);
     }
     if problems > 0 {
         anyhow::bail!("config check: {problems} problem(s) found; see above");

@@ -80,6 +80,9 @@ min_severity = "info"
 [state]
 backend = "sqlite"
 path = "{db}"
+
+[delivery]
+heartbeat_days = 0
 "#,
             url = emulator.url(),
             bg1 = SAMPLE_BREAK_GLASS[0],
@@ -122,7 +125,8 @@ async fn run_once(
     emulator: &Emulator,
     jobs: &[JobName],
 ) -> anyhow::Result<RunSummary> {
-    let sinks = build_sinks(&config.sinks, resolver, &http_client()).await?;
+    let http = http_client().map_err(anyhow::Error::msg)?;
+    let sinks = build_sinks(&config.sinks, resolver, &http).await;
     let stores = Stores::open(&config.state).await?;
     Ok(run_jobs(JobRun {
         config,
@@ -133,7 +137,7 @@ async fn run_once(
         sinks,
         // The emulator's clock, so the demo can move time forward.
         now: emulator.clock().now(),
-        owner: format!("demo-{}", std::process::id()),
+        owner: super::run::run_owner("demo"),
         deadline: Duration::from_secs(300),
     })
     .await)

@@ -1,6 +1,8 @@
 //! `entrawatch run break-glass|dormant|all`: one run of the job(s) for every configured tenant,
-//! then one delivery of pending alerts (SPEC.md "CLI"). Exit 0 when every (tenant, job) ran or
-//! was skipped because another run holds its lease; non-zero with one line per failure otherwise.
+//! delivering pending alerts as it goes (SPEC.md "CLI"). Exit 0 when every (tenant, job) ran or
+//! was skipped because another run holds its lease and delivery is healthy; non-zero with one
+//! line on stderr per problem otherwise: a failed tenant, a sink that cannot be built, an alert
+//! that has reached no sink for `[delivery] overdue_minutes`.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -26,7 +28,8 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
         Job::All => &[JobName::BreakGlass, JobName::Dormant],
     };
     let resolver = SecretResolver::new();
-    let sinks = build_sinks(&config.sinks, &resolver, &http_client()).await?;
+    let http = http_client().map_err(anyhow::Error::msg)?;
+    let sinks = build_sinks(&config.sinks, &resolver, &http).await;
     let stores = Stores::open(&config.state).await?;
     let summary = run_jobs(JobRun {
         config: &config,
@@ -36,12 +39,26 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
         resolver: &resolver,
         sinks,
         now: chrono::Utc::now(),
-        owner: format!("cli-{}", std::process::id()),
+        owner: run_owner("cli"),
         deadline: DEADLINE,
     })
     .await;
     print_summary(&summary, output, &stdout_sinks(&config));
     finish(&summary)
+}
+
+/// A lease and claim owner unique per host, process and run: `cli:<host>:<pid>:<random>` (a pid
+/// alone repeats across hosts sharing a DynamoDB table, and across containers).
+pub fn run_owner(kind: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{kind}:{host}:{}:{}", std::process::id(), &random[..12])
 }
 
 /// Sinks of type `stdout`: they already wrote their alerts to stdout as JSON lines.
@@ -123,22 +140,23 @@ pub fn print_summary(summary: &RunSummary, output: OutputFormat, stdout_sinks: &
     ));
 }
 
+/// The run's exit: every problem on its own stderr line, then a non-zero exit if there was any.
 fn finish(summary: &RunSummary) -> anyhow::Result<ExitCode> {
+    let mut problems: Vec<String> = Vec::new();
     if let Some(e) = &summary.dispatch_error {
-        anyhow::bail!("run: delivery could not run: {e}");
+        problems.push(format!("delivery could not run: {e}"));
     }
-    let failed: Vec<String> = summary
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            TenantJobOutcome::Failed { error, .. } => {
-                Some(format!("{} {}: {error}", r.tenant, r.job))
-            }
-            _ => None,
-        })
-        .collect();
-    if !failed.is_empty() {
-        anyhow::bail!("run: {} job(s) failed: {}", failed.len(), failed.join("; "));
+    for r in &summary.results {
+        if let TenantJobOutcome::Failed { error, .. } = &r.outcome {
+            problems.push(format!("{} {}: {error}", r.tenant, r.job));
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    problems.extend(summary.delivery_problems());
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &problems {
+        eprintln!("run: {p}");
+    }
+    anyhow::bail!("run: {} problem(s); see the lines above", problems.len())
 }

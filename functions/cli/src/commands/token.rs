@@ -103,7 +103,7 @@ fn read_token(arg: &str) -> anyhow::Result<String> {
 /// Fetches the signing keys with the shared fetch (HTTPS only, http on loopback for the emulator,
 /// no redirects, size-capped, with a timeout).
 async fn fetch_keys(url: &str) -> anyhow::Result<KeySet> {
-    let http = entrawatch_core::jwks_fetch::client();
+    let http = entrawatch_core::jwks_fetch::client().map_err(anyhow::Error::msg)?;
     let body = entrawatch_core::jwks_fetch::fetch_jwks(&http, url, MAX_JWKS_BYTES)
         .await
         .map_err(|e| anyhow::anyhow!("token validate: {e}"))?;

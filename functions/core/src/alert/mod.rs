@@ -23,6 +23,7 @@ pub mod types {
     pub const DORMANT_ACCOUNT: &str = "dormant.account";
     pub const DORMANT_DIGEST: &str = "dormant.digest";
     pub const DELIVERY_FAILING: &str = "delivery.failing";
+    pub const MONITORING_HEARTBEAT: &str = "monitoring.heartbeat";
     pub const TEST: &str = "test";
 }
 
@@ -31,6 +32,21 @@ pub mod types {
 pub struct TenantRef {
     pub id: String,
     pub name: String,
+}
+
+impl TenantRef {
+    /// The tenant of alerts about entrawatch itself (`delivery.failing` for a sink, heartbeats,
+    /// tests): no directory, named "entrawatch". Sink tenant filters do not apply to it.
+    pub fn system() -> TenantRef {
+        TenantRef {
+            id: String::new(),
+            name: "entrawatch".into(),
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.id.is_empty()
+    }
 }
 
 /// A link shown with the alert (`data.links[]`).
@@ -87,15 +103,11 @@ pub fn severity_name(s: Severity) -> &'static str {
 /// The `test` alert of `entrawatch alerts test` (severity info). Its id is unique per call, so
 /// receivers that deduplicate on it still show every test.
 pub fn test_alert(now: DateTime<Utc>) -> Alert {
-    let tenant = TenantRef {
-        id: String::new(),
-        name: "entrawatch".into(),
-    };
     let key = format!("{}", now.timestamp_nanos_opt().unwrap_or_default());
     Alert::new(
         types::TEST,
         Severity::Info,
-        tenant,
+        TenantRef::system(),
         &key,
         "entrawatch test alert: this sink receives alerts",
         now,
@@ -127,6 +139,14 @@ impl Alert {
             extra: Map::new(),
             resolves: None,
         }
+    }
+
+    /// Gives the alert the id of `(id_kind, tenant, event_key)` instead of its own type: for
+    /// alerts of different types about one event (a sign-in alerted as `sign_in` or
+    /// `sign_in_failed` is one alert, whatever status Graph shows when it is first read).
+    pub fn with_id_of(mut self, id_kind: &str, event_key: &str) -> Alert {
+        self.id = alert_id(id_kind, &self.tenant.id, event_key);
+        self
     }
 
     pub fn with_subject(mut self, subject: Value) -> Alert {

@@ -26,11 +26,14 @@ impl Route {
     }
 
     /// Every sink gets an alert at or above its `min_severity` whose type matches one of its globs
-    /// and whose tenant is listed (empty lists match everything).
+    /// and whose tenant is listed (empty lists match everything). Alerts about entrawatch itself
+    /// (a failing sink) belong to no tenant, so a tenant filter does not hide them.
     pub fn accepts(&self, alert: &Alert) -> bool {
         alert.severity >= self.min_severity
             && (self.types.is_empty() || self.types.iter().any(|g| glob_matches(g, &alert.kind)))
-            && (self.tenants.is_empty() || self.tenants.iter().any(|t| t == &alert.tenant.name))
+            && (self.tenants.is_empty()
+                || alert.tenant.is_system()
+                || self.tenants.iter().any(|t| t == &alert.tenant.name))
     }
 }
 
@@ -117,5 +120,21 @@ mod tests {
             Severity::Critical,
             "contoso"
         )));
+    }
+
+    #[test]
+    fn a_tenant_filter_does_not_hide_alerts_about_entrawatch_itself() {
+        let r = route(Severity::Info, &[], &["contoso"]);
+        let failing = Alert::new(
+            types::DELIVERY_FAILING,
+            Severity::High,
+            TenantRef::system(),
+            "slack#outage",
+            "Alert sink slack cannot be built",
+            chrono::Utc::now(),
+        );
+        assert!(r.accepts(&failing));
+        let typed = route(Severity::Info, &["break_glass.*"], &["contoso"]);
+        assert!(!typed.accepts(&failing), "a type filter still applies");
     }
 }

@@ -13,6 +13,30 @@ pub struct Config {
     pub sinks: Vec<SinkConfig>,
     #[serde(default)]
     pub state: StateConfig,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+/// `[delivery]`: when an undelivered alert becomes loud, and the heartbeat.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// An alert that has reached no sink for this long makes `run` exit non-zero and the
+    /// functions report it (`AlertsOverdue`). Defaults to 15.
+    #[serde(default = "default_overdue_minutes")]
+    pub overdue_minutes: u32,
+    /// One `monitoring.heartbeat` to every sink every this many days; 0 turns it off. Defaults to 7.
+    #[serde(default = "default_heartbeat_days")]
+    pub heartbeat_days: u32,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            overdue_minutes: default_overdue_minutes(),
+            heartbeat_days: default_heartbeat_days(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +255,12 @@ fn default_renotify_days() -> u32 {
 }
 fn default_min_severity() -> Severity {
     Severity::Medium
+}
+fn default_overdue_minutes() -> u32 {
+    15
+}
+fn default_heartbeat_days() -> u32 {
+    7
 }
 fn default_state_path() -> String {
     "entrawatch.db".to_string()

@@ -20,6 +20,9 @@ pub(super) fn check(config: &Config) -> Result<(), String> {
         }
         check_sink(sink).map_err(|m| format!("sink \"{}\": {m}", sink.name))?;
     }
+    if config.delivery.overdue_minutes == 0 {
+        return Err("[delivery] overdue_minutes must be at least 1".to_string());
+    }
     if config.state.backend == StateBackend::Dynamodb && config.state.table.is_none() {
         return Err("[state] backend = \"dynamodb\" needs table = \"...\"".to_string());
     }
@@ -135,10 +138,9 @@ fn guid(field: &str, value: &str) -> Result<(), String> {
 /// Overrides must be https, except loopback (the emulator, a local proxy).
 fn endpoint_url(field: &str, value: &str) -> Result<(), String> {
     let url = url::Url::parse(value).map_err(|e| format!("{field}: not a URL ({e})"))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(format!("{field}: must be https (http only on loopback)")),
+    if crate::net::is_secure_transport(&url) {
+        Ok(())
+    } else {
+        Err(format!("{field}: must be https (http only on loopback)"))
     }
 }

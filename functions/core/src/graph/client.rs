@@ -265,20 +265,10 @@ impl GraphClient {
 /// (emulators, local proxies).
 fn base_url(text: &str, setting: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|_| format!("{setting} is not a URL"))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => {
-            return Err(format!(
-                "{setting} must use https (http is allowed for loopback addresses only)"
-            ))
-        }
+    if !crate::net::is_secure_transport(&url) {
+        return Err(format!(
+            "{setting} must use https (http is allowed for loopback addresses only)"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{setting} must not have a query or fragment"));

@@ -19,6 +19,7 @@ mod send;
 mod settings;
 mod token;
 mod token_fetch;
+mod unavailable;
 
 pub use assertion::{build_certificate_assertion, ClientCertificate};
 pub use client::{GraphClient, GraphMetrics};
@@ -26,6 +27,7 @@ pub use error::GraphError;
 pub use pacing::Family;
 pub use pager::{Page, Pager};
 pub use port::GraphPort;
+pub use unavailable::UnavailableGraph;
 pub use request::{
     ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,
     SignInKind, SignInQuery, TimeWindow, UserQuery, LOGS_PAGE, USERS_PAGE,

@@ -8,9 +8,12 @@ pub mod fanout;
 mod invoke;
 mod runner;
 pub mod scheduled;
+mod summary;
+mod tenant_run;
 
 pub use invoke::{InvocationError, InvocationResult, ScheduledFunction};
-pub use runner::{run_jobs, JobRun, RunSummary, TenantJobOutcome, TenantJobResult};
+pub use runner::{run_jobs, JobRun, DELIVERY_RESERVE, MIN_JOB_TIME, TENANTS_AT_ONCE};
+pub use summary::{OverdueAlert, RunSummary, TenantJobOutcome, TenantJobResult, UnavailableSink};
 
 use std::sync::Arc;
 

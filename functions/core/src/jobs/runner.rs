@@ -1,21 +1,37 @@
-//! Runs the configured jobs for every tenant, each under its per-tenant lease, then delivers what
-//! they recorded. The CLI's `entrawatch run` and the scheduled Lambda functions both call
-//! [`run_jobs`]; only how they build sinks, stores and `now` differs.
+//! Runs the configured jobs for every tenant, each under its per-tenant lease, and delivers what
+//! they record as they go. The CLI's `entrawatch run` and the scheduled Lambda functions both
+//! call [`run_jobs`]; only how they build sinks, stores and `now` differs.
+//!
+//! One time budget covers the whole run and is shared by its tenants: up to [`TENANTS_AT_ONCE`]
+//! tenants run side by side, each job gets what is left of the budget (less a reserve for the last
+//! delivery), a job that would not fit is not started and is reported as retryable, and the outbox
+//! is dispatched after every (tenant, job), so a throttled tenant never holds back another
+//! tenant's critical alert.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use futures::StreamExt;
+use tokio::sync::Mutex;
 
-use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
-use crate::alert::TenantRef;
+use super::summary::{OverdueAlert, UnavailableSink};
+use super::tenant_run::{run_tenant_job, TenantClient};
+use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
 use crate::config::{Config, TenantConfig};
-use crate::graph::{ClientOptions, GraphClient, GraphMetrics, GraphPort};
-use crate::outbox::{DispatchReport, Dispatcher, Outbox, RetryPolicy};
+use crate::outbox::{record_heartbeats, DispatchReport, Dispatcher, Outbox, RetryPolicy};
 use crate::secrets::SecretResolver;
-use crate::sinks::Sink;
-use crate::state::{StateError, Stores};
+use crate::sinks::{unavailable_sinks, Sink};
+use crate::state::Stores;
+
+/// Tenants whose jobs run at the same time in one run.
+pub const TENANTS_AT_ONCE: usize = 4;
+/// Kept free at the end of the budget for the last delivery and the report.
+pub const DELIVERY_RESERVE: Duration = Duration::from_secs(30);
+/// A job is not started with less time than this left: it would be killed, not finish.
+pub const MIN_JOB_TIME: Duration = Duration::from_secs(15);
+/// Overdue alerts listed at most per run (the count in the metric saturates here).
+const OVERDUE_LISTED: usize = 100;
 
 /// The inputs of one `run`.
 pub struct JobRun<'a> {
@@ -26,102 +42,194 @@ pub struct JobRun<'a> {
     pub tenants: Option<Vec<String>>,
     pub stores: Stores,
     pub resolver: &'a SecretResolver,
+    /// Every configured sink; one that could not be built is in the list as unavailable.
     pub sinks: Vec<Arc<dyn Sink>>,
     pub now: DateTime<Utc>,
-    /// Names this run in leases ("cli-<pid>", the Lambda request id).
+    /// Names this run in leases and delivery claims: unique per host, process and run.
     pub owner: String,
-    /// Time budget of each (tenant, job): Graph waits past it fail rather than hang.
+    /// Time budget of the whole run, jobs and delivery: waits past it fail rather than hang.
     pub deadline: Duration,
 }
 
-/// How one (tenant, job) ended.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum TenantJobOutcome {
-    Done {
-        report: JobReport,
-    },
-    /// Another run holds the lease: this one did nothing for the tenant and says so.
-    Skipped {
-        reason: String,
-    },
-    Failed {
-        error: String,
-        retryable: bool,
-    },
+/// The run's clock and budget: `now` advanced by a monotonic clock.
+pub(super) struct Budget {
+    started: Instant,
+    start: i64,
+    total: Duration,
 }
 
-#[derive(Debug, Serialize)]
-pub struct TenantJobResult {
-    pub tenant: String,
-    pub job: &'static str,
-    #[serde(flatten)]
-    pub outcome: TenantJobOutcome,
-    pub graph_requests: u64,
-    pub graph_throttled: u64,
-    pub graph_retries: u64,
-}
+impl Budget {
+    pub(super) fn now(&self) -> i64 {
+        self.start + self.started.elapsed().as_secs() as i64
+    }
 
-/// Everything a run did.
-#[derive(Debug, Serialize)]
-pub struct RunSummary {
-    pub results: Vec<TenantJobResult>,
-    pub delivered: usize,
-    pub delivery_retries: usize,
-    pub delivery_failed: usize,
-    #[serde(skip)]
-    pub dispatch: Option<DispatchReport>,
-    /// Set when delivery itself could not run (the store failed).
-    pub dispatch_error: Option<String>,
-}
+    fn left(&self) -> Duration {
+        self.total.saturating_sub(self.started.elapsed())
+    }
 
-impl RunSummary {
-    /// True when any (tenant, job) failed or delivery could not run: the process exits non-zero.
-    pub fn failed(&self) -> bool {
-        self.dispatch_error.is_some()
-            || self
-                .results
-                .iter()
-                .any(|r| matches!(r.outcome, TenantJobOutcome::Failed { .. }))
+    /// What a job may use now, or `None` when it would not fit.
+    pub(super) fn for_job(&self) -> Option<Duration> {
+        let left = self.left().saturating_sub(DELIVERY_RESERVE);
+        (left >= MIN_JOB_TIME).then_some(left)
     }
 }
 
-/// Runs `run.jobs` for every selected tenant that configures them, then one dispatch of the outbox.
-pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
-    let outbox = Outbox::from_config(run.stores.outbox.clone(), &run.config.sinks);
-    let mut results = Vec::new();
-    let selected = run.config.tenants.iter().filter(|t| match &run.tenants {
-        None => true,
-        Some(names) => names.iter().any(|n| selects(n, t)),
-    });
-    for tenant in selected {
-        // One Graph client per tenant, built on first use: its jobs share the token and pacing.
-        let mut tenant_client = None;
-        for &job in run.jobs {
-            if !configures(tenant, job) {
-                continue;
+/// One dispatch at a time within the run; several runs may dispatch at once (claims).
+struct Delivery {
+    dispatcher: Dispatcher,
+    report: Mutex<(DispatchReport, Option<String>)>,
+}
+
+impl Delivery {
+    async fn dispatch(&self, budget: &Budget) {
+        let mut guard = self.report.lock().await;
+        match self
+            .dispatcher
+            .dispatch_within(budget.now(), Some(budget.left()))
+            .await
+        {
+            Ok(d) => guard.0.absorb(d),
+            Err(e) => {
+                tracing::error!(error = %e, "delivery could not run");
+                guard.1 = Some(e.to_string());
             }
-            results.push(run_one(&run, &outbox, tenant, job, &mut tenant_client).await);
         }
     }
-    let dispatcher = Dispatcher::new(
-        run.stores.outbox.clone(),
-        run.stores.cursors.clone(),
-        outbox,
-        run.sinks.clone(),
-        RetryPolicy::default(),
-    );
-    let (dispatch, dispatch_error) = match dispatcher.dispatch(run.now.timestamp()).await {
-        Ok(d) => (Some(d), None),
-        Err(e) => (None, Some(e.to_string())),
+}
+
+/// Runs `run.jobs` for every selected tenant that configures them, delivering after each.
+pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
+    let budget = Budget {
+        started: Instant::now(),
+        start: run.now.timestamp(),
+        total: run.deadline,
     };
+    let outbox = Outbox::from_config(run.stores.outbox.clone(), &run.config.sinks);
+    let delivery = Delivery {
+        dispatcher: Dispatcher::new(
+            run.stores.outbox.clone(),
+            run.stores.cursors.clone(),
+            outbox.clone(),
+            run.sinks.clone(),
+            RetryPolicy::default(),
+        )
+        .with_owner(run.owner.clone()),
+        report: Mutex::new((DispatchReport::default(), None)),
+    };
+    let names: Vec<String> = run.sinks.iter().map(|s| s.name().to_string()).collect();
+    let every = run.config.delivery.heartbeat_days;
+    let heartbeats = match record_heartbeats(&outbox, &names, every, budget.now()).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "heartbeats could not be recorded");
+            0
+        }
+    };
+    let selected: Vec<&TenantConfig> = run
+        .config
+        .tenants
+        .iter()
+        .filter(|t| match &run.tenants {
+            None => true,
+            Some(names) => names.iter().any(|n| selects(n, t)),
+        })
+        .collect();
+    let (run, outbox, budget_ref, delivery_ref) = (&run, &outbox, &budget, &delivery);
+    let mut per_tenant: Vec<(usize, Vec<TenantJobResult>)> =
+        futures::stream::iter(selected.into_iter().enumerate())
+            .map(|(i, tenant)| async move {
+                // One Graph client per tenant, built on first use: its jobs share token and pacing.
+                let mut client = TenantClient::default();
+                let mut results = Vec::new();
+                for &job in run.jobs {
+                    if !configures(tenant, job) {
+                        continue;
+                    }
+                    let result = match budget_ref.for_job() {
+                        Some(time) => {
+                            run_tenant_job(run, outbox, tenant, job, &mut client, time).await
+                        }
+                        None => not_started(tenant, job, run.deadline),
+                    };
+                    results.push(result);
+                    delivery_ref.dispatch(budget_ref).await;
+                }
+                (i, results)
+            })
+            .buffer_unordered(TENANTS_AT_ONCE)
+            .collect()
+            .await;
+    per_tenant.sort_by_key(|(i, _)| *i);
+    let results = per_tenant.into_iter().flat_map(|(_, r)| r).collect();
+    delivery.dispatch(&budget).await;
+    finish(run, &budget, delivery, results, heartbeats).await
+}
+
+fn not_started(tenant: &TenantConfig, job: JobName, deadline: Duration) -> TenantJobResult {
+    let error = format!(
+        "tenant {}: {} not started: less than {}s of this run's {}s budget were left; the next run takes it",
+        tenant.name,
+        job.as_str(),
+        (MIN_JOB_TIME + DELIVERY_RESERVE).as_secs(),
+        deadline.as_secs()
+    );
+    tracing::warn!(tenant = %tenant.name, job = job.as_str(), "{error}");
+    TenantJobResult {
+        tenant: tenant.name.clone(),
+        job: job.as_str(),
+        outcome: TenantJobOutcome::Failed {
+            error,
+            retryable: true,
+        },
+        graph_requests: 0,
+        graph_throttled: 0,
+        graph_retries: 0,
+    }
+}
+
+/// The delivery side of the summary: what was sent, which sinks are down, what is overdue.
+async fn finish(
+    run: &JobRun<'_>,
+    budget: &Budget,
+    delivery: Delivery,
+    results: Vec<TenantJobResult>,
+    heartbeats_recorded: usize,
+) -> RunSummary {
+    let (dispatch, mut dispatch_error) = delivery.report.into_inner();
+    let now = budget.now();
+    let cutoff = now - 60 * i64::from(run.config.delivery.overdue_minutes);
+    let (overdue, oldest_pending_age_secs) =
+        match run.stores.outbox.pending_report(cutoff, OVERDUE_LISTED).await {
+            Ok(p) => (
+                p.undelivered
+                    .iter()
+                    .map(|u| OverdueAlert::from_undelivered(u, now))
+                    .collect::<Vec<_>>(),
+                p.oldest_recorded_at.map_or(0, |t| (now - t).max(0)),
+            ),
+            Err(e) => {
+                dispatch_error.get_or_insert(format!("pending deliveries unreadable: {e}"));
+                (Vec::new(), 0)
+            }
+        };
+    for o in &overdue {
+        tracing::error!(alert_id = %o.alert_id, alert_type = %o.alert_type, waiting_minutes = o.waiting_minutes, sinks = ?o.failing_sinks.iter().map(|(s, _)| s).collect::<Vec<_>>(), "alert overdue: it has reached no sink");
+    }
     RunSummary {
-        delivered: dispatch.as_ref().map_or(0, |d| d.delivered.len()),
-        delivery_retries: dispatch.as_ref().map_or(0, |d| d.retried),
-        delivery_failed: dispatch.as_ref().map_or(0, |d| d.failed),
-        dispatch,
-        dispatch_error,
         results,
+        delivered: dispatch.delivered.len(),
+        delivery_retries: dispatch.retried,
+        delivery_failed: dispatch.failed,
+        delivery_claims_lost: dispatch.claims_lost,
+        heartbeats_recorded,
+        unavailable_sinks: unavailable_sinks(&run.sinks)
+            .into_iter()
+            .map(|(sink, reason)| UnavailableSink { sink, reason })
+            .collect(),
+        overdue,
+        oldest_pending_age_secs,
+        dispatch: Some(dispatch),
+        dispatch_error,
     }
 }
 
@@ -136,125 +244,6 @@ pub fn configures(tenant: &TenantConfig, job: JobName) -> bool {
         JobName::BreakGlass => tenant.break_glass.is_some(),
         JobName::Dormant => tenant.dormant.is_some(),
     }
-}
-
-async fn run_one(
-    run: &JobRun<'_>,
-    outbox: &Outbox,
-    tenant: &TenantConfig,
-    job: JobName,
-    tenant_client: &mut Option<GraphClient>,
-) -> TenantJobResult {
-    let mut metrics = GraphMetrics::default();
-    let outcome = match run_leased(run, outbox, tenant, job, tenant_client, &mut metrics).await {
-        Ok(report) => TenantJobOutcome::Done { report },
-        Err(JobError::State(StateError::LeaseHeld { holder, until })) => {
-            let reason = format!(
-                "another run ({holder}) holds the {} lease of tenant {} until {until}; skipped",
-                job.as_str(),
-                tenant.name
-            );
-            tracing::info!(tenant = %tenant.name, job = job.as_str(), "{reason}");
-            TenantJobOutcome::Skipped { reason }
-        }
-        Err(e) => {
-            tracing::error!(tenant = %tenant.name, job = job.as_str(), error = %e, "job failed");
-            TenantJobOutcome::Failed {
-                retryable: e.is_retryable(),
-                error: e.to_string(),
-            }
-        }
-    };
-    TenantJobResult {
-        tenant: tenant.name.clone(),
-        job: job.as_str(),
-        outcome,
-        graph_requests: metrics.requests,
-        graph_throttled: metrics.throttled_429,
-        graph_retries: metrics.retries,
-    }
-}
-
-async fn run_leased(
-    run: &JobRun<'_>,
-    outbox: &Outbox,
-    tenant: &TenantConfig,
-    job: JobName,
-    tenant_client: &mut Option<GraphClient>,
-    metrics: &mut GraphMetrics,
-) -> Result<JobReport, JobError> {
-    let now = run.now.timestamp();
-    // The lease outlives the deadline a little so a run that hits its deadline still owns it
-    // while it stops; a crashed run's lease simply expires.
-    let ttl = run.deadline.as_secs() as i64 + 60;
-    run.stores
-        .leases
-        .acquire_lease(&tenant.id, job.as_str(), &run.owner, now, ttl)
-        .await?;
-    let result = run_job(run, outbox, tenant, job, tenant_client, metrics).await;
-    if let Err(e) = run
-        .stores
-        .leases
-        .release_lease(&tenant.id, job.as_str(), &run.owner)
-        .await
-    {
-        tracing::warn!(tenant = %tenant.name, error = %e, "could not release the lease; it expires on its own");
-    }
-    result
-}
-
-async fn run_job(
-    run: &JobRun<'_>,
-    outbox: &Outbox,
-    tenant: &TenantConfig,
-    job: JobName,
-    tenant_client: &mut Option<GraphClient>,
-    metrics: &mut GraphMetrics,
-) -> Result<JobReport, JobError> {
-    let shared = match tenant_client {
-        Some(c) => c.clone(),
-        None => {
-            let connection = tenant
-                .connection(run.resolver)
-                .await
-                .map_err(|e| JobError::Config(e.to_string()))?;
-            let c = GraphClient::new(connection, ClientOptions::default())?;
-            *tenant_client = Some(c.clone());
-            c
-        }
-    };
-    // Break-glass reads are the ones that must get through when Graph is busy
-    // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
-    let client = Arc::new(shared.for_job(job == JobName::BreakGlass, run.deadline));
-    let ctx = JobContext {
-        tenant: TenantRef {
-            id: tenant.id.clone(),
-            name: tenant.name.clone(),
-        },
-        graph: client.clone() as Arc<dyn GraphPort>,
-        stores: run.stores.clone(),
-        outbox: outbox.clone(),
-        now: run.now,
-    };
-    let result = match job {
-        JobName::BreakGlass => {
-            let cfg = tenant.break_glass.as_ref().expect("checked by configures");
-            break_glass::run(&ctx, cfg).await
-        }
-        JobName::Dormant => {
-            let cfg = tenant.dormant.as_ref().expect("checked by configures");
-            let break_glass = tenant
-                .break_glass
-                .as_ref()
-                .map(|b| b.accounts.clone())
-                .unwrap_or_default();
-            // Stops at a checkpoint before the deadline; the next run continues the scan.
-            let budget = dormant::DormantOptions::within(run.deadline);
-            dormant::run_with(&ctx, cfg, &break_glass, &budget).await
-        }
-    };
-    *metrics = client.metrics();
-    result
 }
 
 #[cfg(test)]
@@ -282,5 +271,18 @@ credential = { type = "secret", secret = "env:X" }
         assert!(!selects("fabrikam", tenant));
         assert!(!configures(tenant, JobName::BreakGlass));
         assert!(!configures(tenant, JobName::Dormant));
+    }
+
+    #[test]
+    fn a_job_is_started_only_with_time_for_it_and_the_last_delivery() {
+        let budget = |total: u64| Budget {
+            started: Instant::now(),
+            start: 0,
+            total: Duration::from_secs(total),
+        };
+        let room = budget(240).for_job().unwrap();
+        assert!(room <= Duration::from_secs(210) && room > Duration::from_secs(200));
+        assert_eq!(budget(44).for_job(), None, "44 s leave 14 s after the reserve");
+        assert!(budget(46).for_job().is_some());
     }
 }

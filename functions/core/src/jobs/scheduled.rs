@@ -143,7 +143,24 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
         ("RecordsExamined", "Count"),
         ("ScansIncomplete", "Count"),
         ("RunDuration", "Milliseconds"),
+        ("SinksBroken", "Count"),
+        ("AlertsOverdue", "Count"),
+        ("OldestPendingDeliveryAge", "Seconds"),
+        ("DeliveryClaimsLost", "Count"),
+        ("HeartbeatsRecorded", "Count"),
     ];
+    let broken: Vec<&str> = summary
+        .unavailable_sinks
+        .iter()
+        .map(|u| u.sink.as_str())
+        .collect();
+    let mut overdue_sinks: Vec<&str> = summary
+        .overdue
+        .iter()
+        .flat_map(|o| o.failing_sinks.iter().map(|(s, _)| s.as_str()))
+        .collect();
+    overdue_sinks.sort_unstable();
+    overdue_sinks.dedup();
     json!({
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -165,6 +182,14 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
         "RecordsExamined": examined,
         "ScansIncomplete": incomplete,
         "RunDuration": duration.as_millis() as u64,
+        "SinksBroken": broken.len(),
+        "AlertsOverdue": summary.overdue.len(),
+        "OldestPendingDeliveryAge": summary.oldest_pending_age_secs,
+        "DeliveryClaimsLost": summary.delivery_claims_lost,
+        "HeartbeatsRecorded": summary.heartbeats_recorded,
+        // Not metrics: which sinks, for the log line a person reads next to the alarm.
+        "SinksBrokenNames": broken,
+        "OverdueOnSinks": overdue_sinks,
     })
     .to_string()
 }
@@ -310,6 +335,19 @@ credential = { type = "secret", secret = "env:X" }
             delivered: 2,
             delivery_retries: 0,
             delivery_failed: 0,
+            delivery_claims_lost: 0,
+            heartbeats_recorded: 1,
+            unavailable_sinks: vec![crate::jobs::UnavailableSink {
+                sink: "slack".into(),
+                reason: "cannot be built: url env:SLACK_URL is not set".into(),
+            }],
+            overdue: vec![crate::jobs::OverdueAlert {
+                alert_id: "alert_1".into(),
+                alert_type: "break_glass.sign_in".into(),
+                waiting_minutes: 20,
+                failing_sinks: vec![("teams".into(), Some("HTTP 500".into()))],
+            }],
+            oldest_pending_age_secs: 1200,
             dispatch: None,
             dispatch_error: None,
         };
@@ -340,5 +378,10 @@ credential = { type = "secret", secret = "env:X" }
         assert_eq!(line["GraphRequests"], 6);
         assert_eq!(line["GraphThrottled"], 1);
         assert_eq!(line["RunDuration"], 1234);
+        assert_eq!(line["SinksBroken"], 1);
+        assert_eq!(line["SinksBrokenNames"], json!(["slack"]));
+        assert_eq!(line["AlertsOverdue"], 1);
+        assert_eq!(line["OverdueOnSinks"], json!(["teams"]));
+        assert_eq!(line["OldestPendingDeliveryAge"], 1200);
     }
 }

@@ -1,21 +1,27 @@
-//! Sends due deliveries, marks them sent, and reschedules failures with backoff. A crash between
-//! send and mark leaves the item pending, so the next dispatch re-sends it with the same id
-//! (at-least-once; receivers deduplicate on `webhook-id` / `dedup_key`).
+//! Sends due deliveries, marks them sent, and reschedules failures with backoff. Each item is
+//! claimed before it is sent ([`OutboxStore::claim`]), so any number of dispatchers (fan-out
+//! workers, both scheduled functions, CLI runs) can work one store at once and each (alert, sink)
+//! is posted once. A dispatcher that dies between posting and recording leaves its claim to
+//! expire; the next dispatcher re-sends with the same id (at-least-once; receivers deduplicate on
+//! `webhook-id` / `dedup_key`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use serde_json::json;
+use rand::Rng;
 
+use super::outage::Outages;
 use super::{Outbox, RetryPolicy};
-use crate::alert::{types, Alert, Severity, TenantRef};
-use crate::sinks::{Sink, SinkError};
-use crate::state::{CursorStore, Delivery, OutboxStore, StateError};
+use crate::alert::Alert;
+use crate::sinks::{Sink, SinkError, SEND_TIMEOUT};
+use crate::state::{CursorStore, Delivery, DeliveryKey, OutboxStore, StateError};
 
-/// Deliveries fetched per batch.
+/// Deliveries listed per batch.
 const BATCH: usize = 200;
-/// Cursor namespace for per-sink outage records (`{"failing_since": epoch}` while failing).
-const OUTAGE_TENANT: &str = "_entrawatch";
+/// How long a claim holds: well over one send ([`SEND_TIMEOUT`]) and the write that records it,
+/// short enough that a dead dispatcher's items go out again within a few minutes.
+pub const CLAIM_SECS: i64 = 120;
 
 /// What one dispatch did.
 #[derive(Debug, Default)]
@@ -26,18 +32,36 @@ pub struct DispatchReport {
     pub failed: usize,
     /// `delivery.failing` alerts recorded by this dispatch.
     pub failing_alerts: usize,
+    /// Sends whose claim another dispatcher had taken over by the time they were recorded (the
+    /// send took longer than [`CLAIM_SECS`]): that (alert, sink) may be posted twice.
+    pub claims_lost: usize,
+    /// The time budget ran out with items still due: the next dispatch takes them.
+    pub unfinished: bool,
+}
+
+impl DispatchReport {
+    /// Adds what a later dispatch of the same run did.
+    pub fn absorb(&mut self, other: DispatchReport) {
+        self.delivered.extend(other.delivered);
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.failing_alerts += other.failing_alerts;
+        self.claims_lost += other.claims_lost;
+        self.unfinished = other.unfinished;
+    }
 }
 
 pub struct Dispatcher {
     outbox_store: Arc<dyn OutboxStore>,
-    cursors: Arc<dyn CursorStore>,
-    outbox: Outbox,
     sinks: HashMap<String, Arc<dyn Sink>>,
     policy: RetryPolicy,
+    outages: Outages,
+    owner: String,
 }
 
 impl Dispatcher {
     /// `outbox` is used to record `delivery.failing` alerts with the same routing as any other.
+    /// The dispatcher claims as a unique owner; [`Dispatcher::with_owner`] names it.
     pub fn new(
         outbox_store: Arc<dyn OutboxStore>,
         cursors: Arc<dyn CursorStore>,
@@ -51,41 +75,88 @@ impl Dispatcher {
             .collect();
         Dispatcher {
             outbox_store,
-            cursors,
-            outbox,
             sinks,
             policy,
+            outages: Outages::new(cursors, outbox),
+            owner: format!("dispatcher-{}", uuid::Uuid::new_v4()),
         }
     }
 
-    /// Delivers everything due at `now` (epoch seconds). A sink that fails is not tried again in
-    /// this dispatch: its other due items wait for the same retry time without using an attempt.
+    /// Claims as `owner` (unique per process and run, e.g. the run's lease owner).
+    pub fn with_owner(mut self, owner: impl Into<String>) -> Dispatcher {
+        self.owner = owner.into();
+        self
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Delivers everything due at `now` (epoch seconds), with no time limit.
     pub async fn dispatch(&self, now: i64) -> Result<DispatchReport, StateError> {
+        self.dispatch_within(now, None).await
+    }
+
+    /// Delivers everything due at `now`, the current time: the dispatcher advances it with a
+    /// monotonic clock while it works, so its claims expire on time. With a `budget`, it starts no
+    /// send that could not finish within it and leaves the rest for the next dispatch. A sink that
+    /// fails is not tried again in this dispatch: its other due items wait for the same retry
+    /// time without using an attempt.
+    pub async fn dispatch_within(
+        &self,
+        now: i64,
+        budget: Option<Duration>,
+    ) -> Result<DispatchReport, StateError> {
+        let started = Instant::now();
+        let clock = || now + started.elapsed().as_secs() as i64;
+        let out_of_time = || budget.is_some_and(|b| started.elapsed() + SEND_TIMEOUT >= b);
         let mut report = DispatchReport::default();
+        for sink in self.sinks.values() {
+            if let Some(reason) = sink.unavailable() {
+                self.outages
+                    .raise(None, sink.name(), 0, reason, clock(), &mut report)
+                    .await?;
+            }
+        }
         let mut down: HashMap<String, i64> = HashMap::new();
-        let mut checked_recovery: HashSet<String> = HashSet::new();
-        loop {
-            let due = self.outbox_store.due(now, BATCH).await?;
-            if due.is_empty() {
+        let mut tried: HashSet<DeliveryKey> = HashSet::new();
+        let mut recovered: HashSet<String> = HashSet::new();
+        'batches: loop {
+            let keys = self.outbox_store.due_keys(clock(), BATCH).await?;
+            let full = keys.len() == BATCH;
+            let mut fresh: Vec<DeliveryKey> =
+                keys.into_iter().filter(|k| !tried.contains(k)).collect();
+            if fresh.is_empty() {
                 break;
             }
-            let full = due.len() == BATCH;
-            for d in due {
-                if let Some(&next) = down.get(&d.sink) {
-                    let reason = d
-                        .last_error
-                        .clone()
-                        .unwrap_or_else(|| "sink failing in this run".into());
-                    self.outbox_store
-                        .reschedule(&d.alert_id, &d.sink, d.attempts, next, &reason)
-                        .await?;
+            // Dispatchers racing on one store start at different places in the batch, so they
+            // spread over it instead of all contending for its first item.
+            let start = rand::thread_rng().gen_range(0..fresh.len());
+            fresh.rotate_left(start);
+            for key in fresh {
+                if out_of_time() {
+                    report.unfinished = true;
+                    break 'batches;
+                }
+                tried.insert(key.clone());
+                let t = clock();
+                if let Some(&next) = down.get(&key.sink) {
+                    // Wait with the sink's failed item; a claim until then takes no attempt.
+                    self.outbox_store.claim(&key, &self.owner, t, next).await?;
                     continue;
                 }
+                let Some(d) = self
+                    .outbox_store
+                    .claim(&key, &self.owner, t, t + CLAIM_SECS)
+                    .await?
+                else {
+                    continue; // another dispatcher has it, or it was just sent
+                };
                 if let Some(next) = self
-                    .deliver(&d, now, &mut report, &mut checked_recovery)
+                    .deliver(&key, &d, &clock, &mut report, &mut recovered)
                     .await?
                 {
-                    down.insert(d.sink.clone(), next);
+                    down.insert(key.sink.clone(), next);
                 }
             }
             if !full {
@@ -95,18 +166,33 @@ impl Dispatcher {
         Ok(report)
     }
 
-    /// One delivery. Returns the next attempt time when the sink failed with a retryable error.
+    /// One claimed delivery. Returns the next attempt time when the sink failed with a retryable
+    /// error.
     async fn deliver(
         &self,
+        key: &DeliveryKey,
         d: &Delivery,
-        now: i64,
+        clock: &impl Fn() -> i64,
         report: &mut DispatchReport,
-        checked_recovery: &mut HashSet<String>,
+        recovered: &mut HashSet<String>,
     ) -> Result<Option<i64>, StateError> {
-        let alert = Alert::from_json(&d.alert).map_err(|reason| StateError::Corrupt {
-            backend: "outbox",
-            reason,
-        })?;
+        let attempts = d.attempts + 1;
+        let alert = match Alert::from_json(&d.alert) {
+            Ok(a) => a,
+            Err(reason) => {
+                // A stored record that does not parse must not stop every other delivery.
+                tracing::error!(sink = %d.sink, alert_id = %d.alert_id, error = %reason, "stored alert is unreadable; kept as failed");
+                let reason = format!("stored alert is unreadable: {reason}");
+                self.settle(
+                    self.outbox_store
+                        .mark_failed(key, &self.owner, attempts, &reason, clock())
+                        .await,
+                    report,
+                )?;
+                report.failed += 1;
+                return Ok(None);
+            }
+        };
         let result = match self.sinks.get(&d.sink) {
             Some(sink) => sink.send(&alert).await,
             None => Err(SinkError::retry(format!(
@@ -114,15 +200,14 @@ impl Dispatcher {
                 d.sink
             ))),
         };
-        let attempts = d.attempts + 1;
+        let now = clock();
         match result {
             Ok(()) => {
-                self.outbox_store
-                    .mark_sent(&d.alert_id, &d.sink, now)
-                    .await?;
+                let marked = self.outbox_store.mark_sent(key, &self.owner, now).await;
+                self.settle(marked, report)?;
                 tracing::info!(sink = %d.sink, alert_id = %d.alert_id, alert_type = %alert.kind, attempts, "alert delivered");
-                if checked_recovery.insert(d.sink.clone()) {
-                    self.clear_outage(&d.sink).await?;
+                if recovered.insert(d.sink.clone()) {
+                    self.outages.clear(&d.sink).await?;
                 }
                 report.delivered.push((d.sink.clone(), alert));
                 Ok(None)
@@ -132,126 +217,52 @@ impl Dispatcher {
                 retry_after,
             }) => {
                 let next = now + self.policy.delay_after(attempts, retry_after);
-                self.outbox_store
-                    .reschedule(&d.alert_id, &d.sink, attempts, next, &reason)
-                    .await?;
+                let rescheduled = self
+                    .outbox_store
+                    .reschedule(key, &self.owner, attempts, next, &reason)
+                    .await;
+                self.settle(rescheduled, report)?;
                 tracing::warn!(sink = %d.sink, alert_id = %d.alert_id, attempts, next_attempt_at = next, error = %reason, "delivery failed; will retry");
                 report.retried += 1;
                 if attempts >= self.policy.max_attempts {
-                    self.raise_outage(&alert, &d.sink, attempts, &reason, now, report)
+                    self.outages
+                        .raise(Some(&alert), &d.sink, attempts, &reason, now, report)
                         .await?;
                 }
                 Ok(Some(next))
             }
             Err(SinkError::Reject { reason }) => {
-                self.outbox_store
-                    .mark_failed(&d.alert_id, &d.sink, attempts, &reason, now)
-                    .await?;
+                let marked = self
+                    .outbox_store
+                    .mark_failed(key, &self.owner, attempts, &reason, now)
+                    .await;
+                self.settle(marked, report)?;
                 tracing::error!(sink = %d.sink, alert_id = %d.alert_id, error = %reason, "sink refused the alert; kept as failed");
                 report.failed += 1;
-                let key = format!("{}#rejected#{}", d.sink, d.alert_id);
-                let failing = failing_alert(
-                    &alert,
-                    &d.sink,
-                    &key,
-                    attempts,
-                    &reason,
-                    now,
-                    "refused an alert",
-                );
-                self.record_failing(failing, &d.sink, now, report).await?;
+                self.outages
+                    .rejected(&alert, &d.sink, attempts, &reason, now, report)
+                    .await?;
                 Ok(None)
             }
         }
     }
 
-    /// Records one `delivery.failing` per sink per outage: the outage starts when an item
-    /// reaches `max_attempts` and ends with the sink's next successful send.
-    async fn raise_outage(
+    /// A write after a send: a lost claim is counted and logged (the item is someone else's now),
+    /// any other store error stops the dispatch.
+    fn settle(
         &self,
-        alert: &Alert,
-        sink: &str,
-        attempts: u32,
-        reason: &str,
-        now: i64,
+        result: Result<(), StateError>,
         report: &mut DispatchReport,
     ) -> Result<(), StateError> {
-        let job = format!("delivery:{sink}");
-        let current = self.cursors.get_cursor(OUTAGE_TENANT, &job).await?;
-        if current
-            .as_ref()
-            .and_then(|c| c["failing_since"].as_i64())
-            .is_some()
-        {
-            return Ok(());
-        }
-        self.cursors
-            .put_cursor(OUTAGE_TENANT, &job, &json!({"failing_since": now}))
-            .await?;
-        let failing = failing_alert(
-            alert,
-            sink,
-            &format!("{sink}#outage#{now}"),
-            attempts,
-            reason,
-            now,
-            "is failing",
-        );
-        self.record_failing(failing, sink, now, report).await
-    }
-
-    async fn clear_outage(&self, sink: &str) -> Result<(), StateError> {
-        let job = format!("delivery:{sink}");
-        if let Some(c) = self.cursors.get_cursor(OUTAGE_TENANT, &job).await? {
-            if c["failing_since"].is_i64() {
-                tracing::info!(sink = %sink, "sink recovered");
-                self.cursors
-                    .put_cursor(OUTAGE_TENANT, &job, &json!({}))
-                    .await?;
+        match result {
+            Err(StateError::ClaimLost {
+                alert_id, sink, ..
+            }) => {
+                tracing::warn!(sink = %sink, alert_id = %alert_id, owner = %self.owner, "claim expired during the send and another dispatcher took the item; it may be posted twice");
+                report.claims_lost += 1;
+                Ok(())
             }
+            other => other,
         }
-        Ok(())
     }
-
-    async fn record_failing(
-        &self,
-        failing: Alert,
-        sink: &str,
-        now: i64,
-        report: &mut DispatchReport,
-    ) -> Result<(), StateError> {
-        tracing::error!(sink = %sink, alert_id = %failing.id, "recording delivery.failing for the other sinks");
-        self.outbox.record_excluding(&failing, sink, now).await?;
-        report.failing_alerts += 1;
-        Ok(())
-    }
-}
-
-fn failing_alert(
-    about: &Alert,
-    sink: &str,
-    key: &str,
-    attempts: u32,
-    reason: &str,
-    now: i64,
-    what: &str,
-) -> Alert {
-    let tenant = TenantRef {
-        id: about.tenant.id.clone(),
-        name: about.tenant.name.clone(),
-    };
-    let at = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default();
-    Alert::new(
-        types::DELIVERY_FAILING,
-        Severity::High,
-        tenant,
-        key,
-        format!("Alert sink {sink} {what}"),
-        at,
-    )
-    .with_evidence("sink", sink)
-    .with_evidence("attempts", attempts)
-    .with_evidence("lastError", reason)
-    .with_evidence("alertId", about.id.clone())
-    .with_evidence("alertType", about.kind.clone())
 }

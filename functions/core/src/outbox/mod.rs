@@ -4,9 +4,12 @@
 //! Delivery is at-least-once with the stable alert id (SPEC.md "Alerts").
 
 mod dispatcher;
+mod heartbeat;
+mod outage;
 mod retry;
 
-pub use dispatcher::{DispatchReport, Dispatcher};
+pub use dispatcher::{DispatchReport, Dispatcher, CLAIM_SECS};
+pub use heartbeat::record_heartbeats;
 pub use retry::RetryPolicy;
 
 use std::sync::Arc;
@@ -46,6 +49,16 @@ impl Outbox {
     pub async fn record(&self, alert: &Alert, now: i64) -> Result<Recorded, StateError> {
         let sinks = self.sinks_for(alert);
         self.store.record(alert, &sinks, now).await
+    }
+
+    /// Records `alert` for exactly `sinks`, whatever their routing (a heartbeat for one sink).
+    pub async fn record_to(
+        &self,
+        alert: &Alert,
+        sinks: &[String],
+        now: i64,
+    ) -> Result<Recorded, StateError> {
+        self.store.record(alert, sinks, now).await
     }
 
     /// Records `alert` for every accepting sink except `excluded` (`delivery.failing` about it).

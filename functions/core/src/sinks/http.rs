@@ -9,8 +9,9 @@ use super::SinkError;
 use crate::redact;
 use crate::Secret;
 
-/// Longest `Retry-After` honoured; a sink asking for more is retried after this anyway.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Longest `Retry-After` honoured; a sink asking for more is retried after this anyway: a
+/// misbehaving endpoint must not hold a critical alert back for hours.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// Request timeout: Standard Webhooks recommends 15 to 30 s ("Request timeouts").
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -87,5 +88,12 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn a_retry_after_of_a_day_is_cut_to_fifteen_minutes() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "86400".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(900)));
     }
 }

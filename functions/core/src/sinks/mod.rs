@@ -9,7 +9,7 @@ pub mod slack;
 pub mod teams;
 pub mod webhook;
 
-pub use build::{build_sinks, SinkBuildError};
+pub use build::{build_sink, build_sinks, unavailable_sinks, SinkBuildError, UnavailableSink};
 
 use std::time::Duration;
 
@@ -47,18 +47,21 @@ pub trait Sink: Send + Sync {
     /// The sink's name from the configuration (`[[sinks]] name`).
     fn name(&self) -> &str;
     async fn send(&self, alert: &Alert) -> Result<(), SinkError>;
+    /// Why the sink cannot work at all (it could not be built from its configuration), if so.
+    fn unavailable(&self) -> Option<&str> {
+        None
+    }
 }
 
-/// The HTTP client the remote sinks share: rustls, loopback or HTTPS, no redirects (Standard
-/// Webhooks "Delivery success and failure": a 3xx is a failure; update the URL instead).
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(concat!("entrawatch/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(http::TIMEOUT)
-        .build()
-        .unwrap_or_default()
+/// The HTTP client the remote sinks share: rustls, no redirects (Standard Webhooks "Delivery
+/// success and failure": a 3xx is a failure; update the URL instead), [`SEND_TIMEOUT`]. Sink
+/// URLs are checked to be https or loopback http when the sinks are built.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    crate::net::http_client(http::TIMEOUT)
 }
+
+/// The longest one send may take.
+pub const SEND_TIMEOUT: std::time::Duration = http::TIMEOUT;
 
 /// Cuts `text` to at most `max` characters, ending with `…` when something was cut.
 pub fn truncate(text: &str, max: usize) -> String {

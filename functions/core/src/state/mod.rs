@@ -73,6 +73,12 @@ pub trait FindingStore: Send + Sync {
 }
 
 /// The outbox: recorded alerts and one delivery item per (alert, sink).
+///
+/// Delivery is claimed: a dispatcher takes an item with [`OutboxStore::claim`] (one conditional
+/// write) before it sends, and only the claim holder may mark it sent, reschedule or fail it. A
+/// claim moves the item's next attempt time to the claim's expiry, so the item leaves the due set
+/// while it is held and comes back by itself when a dispatcher dies holding it. Any number of
+/// processes may dispatch from one store at once.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Records the alert and a pending delivery to each of `sinks`, due at `now`, in one
@@ -86,27 +92,62 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Recorded, StateError>;
     /// Pending deliveries whose next attempt time is `<= now`, oldest first, at most `limit`.
     async fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StateError>;
+    /// The keys of what [`OutboxStore::due`] lists, for a dispatcher that claims each item before
+    /// it reads it. May include an item another dispatcher claimed a moment ago (the claim then
+    /// fails); the default reads the items themselves.
+    async fn due_keys(&self, now: i64, limit: usize) -> Result<Vec<DeliveryKey>, StateError> {
+        Ok(self
+            .due(now, limit)
+            .await?
+            .into_iter()
+            .map(|d| DeliveryKey {
+                alert_id: d.alert_id,
+                sink: d.sink,
+            })
+            .collect())
+    }
     /// Every delivery item of an alert (any status), ordered by sink name.
     async fn deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StateError>;
-    async fn mark_sent(&self, alert_id: &str, sink: &str, now: i64) -> Result<(), StateError>;
-    /// Keeps the item pending with its new attempt count, next attempt time and last error.
+    /// Claims the delivery for `owner` until `until` if it is pending and due at `now` (never
+    /// claimed, or its claim expired): one conditional write. `None` when another dispatcher
+    /// holds it or it is no longer due. The item is not due again before `until`.
+    async fn claim(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Delivery>, StateError>;
+    /// Marks a delivery `owner` holds as sent; [`StateError::ClaimLost`] if another took it.
+    async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError>;
+    /// Keeps a delivery `owner` holds pending with its new attempt count, next attempt time and
+    /// last error, and releases the claim; [`StateError::ClaimLost`] if another took it.
     async fn reschedule(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StateError>;
-    /// Keeps the item, no longer due, as `failed` with the reason (a sink refused it for good).
+    /// Keeps a delivery `owner` holds, no longer due, as `failed` with the reason (a sink refused
+    /// it for good); [`StateError::ClaimLost`] if another took it.
     async fn mark_failed(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         reason: &str,
         now: i64,
     ) -> Result<(), StateError>;
+    /// The age of the oldest pending delivery, and the alerts recorded at or before
+    /// `recorded_before` that have no sent delivery and still a pending one (at most `limit`
+    /// alerts, oldest first).
+    async fn pending_report(
+        &self,
+        recorded_before: i64,
+        limit: usize,
+    ) -> Result<PendingReport, StateError>;
 }
 
 /// A per-tenant, per-job lease so that two overlapping runs cannot both work.

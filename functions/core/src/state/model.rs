@@ -51,6 +51,37 @@ pub struct Delivery {
     pub attempts: u32,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
+    /// The dispatcher that last claimed the item ([`super::OutboxStore::claim`]); for a sent
+    /// item, the one that sent it.
+    pub claim_owner: Option<String>,
+    /// When the alert was recorded (epoch seconds): how long it has waited.
+    pub recorded_at: i64,
+}
+
+/// One (alert, sink) delivery item, by key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    pub alert_id: String,
+    pub sink: String,
+}
+
+/// An alert that has reached none of its sinks, with the sinks it still waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undelivered {
+    pub alert_id: String,
+    pub kind: String,
+    pub recorded_at: i64,
+    /// (sink, last error) of each pending delivery, by sink name.
+    pub pending: Vec<(String, Option<String>)>,
+}
+
+/// What is still waiting in the outbox ([`super::OutboxStore::pending_report`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PendingReport {
+    /// Recording time of the oldest pending delivery, if any is pending.
+    pub oldest_recorded_at: Option<i64>,
+    /// Alerts recorded at or before the cut-off that no sink has received, oldest first.
+    pub undelivered: Vec<Undelivered>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +139,14 @@ pub enum StateError {
         "another run ({holder}) holds the lease until {until} (epoch seconds); this run stops here"
     )]
     LeaseHeld { holder: String, until: i64 },
+    /// The dispatcher no longer holds the claim on this delivery: its claim expired and another
+    /// dispatcher took the item. Nothing was written.
+    #[error("delivery of {alert_id} to sink {sink}: the claim of {owner} was lost to another dispatcher")]
+    ClaimLost {
+        alert_id: String,
+        sink: String,
+        owner: String,
+    },
     #[error("state store {backend}: {reason}")]
     Backend {
         backend: &'static str,

@@ -100,7 +100,9 @@ async fn read(
 
 /// `break_glass.sign_in` (critical) for a success, `break_glass.sign_in_failed` (high) for a
 /// failure. A sign-in whose status Graph left empty (`{}`) is not known to have failed, so it is
-/// treated as a sign-in.
+/// treated as a sign-in. Both share one id per sign-in id (SPEC.md "Alerts": one alert per
+/// sign-in id, ever): the first verdict stands when a later read shows the row with another
+/// status.
 pub(super) fn alert(ctx: &JobContext, s: &SignIn, kind: SignInKind) -> Alert {
     let interactive = kind == SignInKind::Interactive;
     let who = s
@@ -144,6 +146,7 @@ pub(super) fn alert(ctx: &JobContext, s: &SignIn, kind: SignInKind) -> Alert {
         title,
         s.created_date_time,
     )
+    .with_id_of(types::BREAK_GLASS_SIGN_IN, &s.id)
     .with_subject(subject(
         &s.user_id,
         s.user_principal_name.as_deref(),

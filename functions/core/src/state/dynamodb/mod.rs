@@ -20,6 +20,7 @@
 mod findings;
 mod items;
 mod outbox;
+mod pending;
 pub mod table;
 
 use async_trait::async_trait;

@@ -1,19 +1,26 @@
 //! The outbox of the DynamoDB adapter: an alert item and one delivery item per sink, written in
-//! one `TransactWriteItems` conditional on the alert id being new.
+//! one `TransactWriteItems` conditional on the alert id being new. A dispatcher claims a delivery
+//! with one conditional `UpdateItem` (pending and due, i.e. never claimed or its claim expired)
+//! that moves `next_attempt_at` to the claim's expiry; every later write is conditional on
+//! `claim_owner`, so a dispatcher that lost its claim changes nothing.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 
 use super::items::{get_n, get_s, n, s, Item};
 use super::{backend, corrupt, DynamoStore};
 use crate::alert::Alert;
-use crate::state::{Delivery, DeliveryStatus, OutboxStore, Recorded, StateError, DEDUP_TTL_SECS};
+use crate::state::{
+    Delivery, DeliveryKey, DeliveryStatus, OutboxStore, PendingReport, Recorded, StateError,
+    DEDUP_TTL_SECS,
+};
 
 /// `due_pk` value of pending deliveries (the sparse `due` index's only partition).
-const DUE: &str = "DUE";
+pub(super) const DUE: &str = "DUE";
 
-fn alert_pk(id: &str) -> String {
+pub(super) fn alert_pk(id: &str) -> String {
     format!("ALERT#{id}")
 }
 
@@ -21,7 +28,14 @@ fn delivery_sk(sink: &str) -> String {
     format!("DELIVERY#{sink}")
 }
 
-fn to_delivery(item: &Item) -> Result<Delivery, StateError> {
+/// The key of a delivery item from its table keys (`ALERT#{id}`, `DELIVERY#{sink}`).
+pub(super) fn delivery_key(item: &Item) -> Option<DeliveryKey> {
+    let alert_id = get_s(item, "pk")?.strip_prefix("ALERT#")?.to_string();
+    let sink = get_s(item, "sk")?.strip_prefix("DELIVERY#")?.to_string();
+    Some(DeliveryKey { alert_id, sink })
+}
+
+pub(super) fn to_delivery(item: &Item) -> Result<Delivery, StateError> {
     let text =
         |name: &str| get_s(item, name).ok_or_else(|| corrupt(format!("delivery without {name}")));
     let status = text("status")?;
@@ -34,6 +48,11 @@ fn to_delivery(item: &Item) -> Result<Delivery, StateError> {
         attempts: get_n(item, "attempts").unwrap_or(0) as u32,
         next_attempt_at: get_n(item, "next_attempt_at").unwrap_or(0),
         last_error: get_s(item, "last_error"),
+        claim_owner: get_s(item, "claim_owner"),
+        // Items recorded before `recorded_at` was written: their first due time is the same.
+        recorded_at: get_n(item, "recorded_at")
+            .or_else(|| get_n(item, "next_attempt_at"))
+            .unwrap_or(0),
     })
 }
 
@@ -79,28 +98,43 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    async fn update(
+    /// One write of a delivery `owner` holds; a failed condition means the claim was lost.
+    async fn update_claimed(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         expr: &str,
-        values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+        values: Vec<(&str, AttributeValue)>,
     ) -> Result<(), StateError> {
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(alert_pk(alert_id)))
-            .key("sk", s(delivery_sk(sink)))
+            .key("pk", s(alert_pk(&key.alert_id)))
+            .key("sk", s(delivery_sk(&key.sink)))
             .update_expression(expr)
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#status", "status");
+            .condition_expression("claim_owner = :owner AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":pending", s("pending"));
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
         }
-        update.send().await.map_err(backend)?;
-        Ok(())
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if condition_failed(&e) => Err(StateError::ClaimLost {
+                alert_id: key.alert_id.clone(),
+                sink: key.sink.clone(),
+                owner: owner.to_string(),
+            }),
+            Err(e) => Err(backend(e)),
+        }
     }
+}
+
+fn condition_failed<R>(e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>) -> bool {
+    e.as_service_error()
+        .is_some_and(|se| se.is_conditional_check_failed_exception())
 }
 
 #[async_trait]
@@ -133,6 +167,7 @@ impl OutboxStore for DynamoStore {
             item.insert("status".into(), s("pending"));
             item.insert("attempts".into(), n(0));
             item.insert("next_attempt_at".into(), n(now));
+            item.insert("recorded_at".into(), n(now));
             item.insert("due_pk".into(), s(DUE));
             writes.push(self.put(item, None, now)?);
         }
@@ -170,25 +205,13 @@ impl OutboxStore for DynamoStore {
     }
 
     async fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StateError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("due")
-            .key_condition_expression("due_pk = :due AND next_attempt_at <= :now")
-            .expression_attribute_values(":due", s(DUE))
-            .expression_attribute_values(":now", n(now))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(backend)?;
         let mut due = Vec::new();
-        for key in out.items() {
-            let (Some(pk), Some(sk)) = (get_s(key, "pk"), get_s(key, "sk")) else {
-                continue;
-            };
+        for key in self.due_keys(now, limit).await? {
             // The index lags the table: re-read and keep only what is still pending and due.
-            if let Some(item) = self.get_item(pk, &sk).await? {
+            let item = self
+                .get_item(alert_pk(&key.alert_id), &delivery_sk(&key.sink))
+                .await?;
+            if let Some(item) = item {
                 let d = to_delivery(&item)?;
                 if d.status == DeliveryStatus::Pending && d.next_attempt_at <= now {
                     due.push(d);
@@ -220,7 +243,54 @@ impl OutboxStore for DynamoStore {
         out.items().iter().map(to_delivery).collect()
     }
 
-    async fn mark_sent(&self, alert_id: &str, sink: &str, now: i64) -> Result<(), StateError> {
+    async fn due_keys(&self, now: i64, limit: usize) -> Result<Vec<DeliveryKey>, StateError> {
+        // The index is keys-only and may lag: the claim that follows is the consistent check.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("due")
+            .key_condition_expression("due_pk = :due AND next_attempt_at <= :now")
+            .expression_attribute_values(":due", s(DUE))
+            .expression_attribute_values(":now", n(now))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.items().iter().filter_map(delivery_key).collect())
+    }
+
+    async fn claim(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Delivery>, StateError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(alert_pk(&key.alert_id)))
+            .key("sk", s(delivery_sk(&key.sink)))
+            .update_expression("SET claim_owner = :owner, next_attempt_at = :until")
+            .condition_expression("#status = :pending AND next_attempt_at <= :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":pending", s("pending"))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.as_ref().map(to_delivery).transpose(),
+            Err(e) if condition_failed(&e) => Ok(None),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError> {
         let expr = "SET #status = :st, next_attempt_at = :now, expires_at = :exp ADD attempts :one REMOVE due_pk, last_error";
         let values = vec![
             (":st", s("sent")),
@@ -228,32 +298,30 @@ impl OutboxStore for DynamoStore {
             (":exp", n(now + DEDUP_TTL_SECS)),
             (":one", n(1)),
         ];
-        self.update(alert_id, sink, expr, values).await
+        self.update_claimed(key, owner, expr, values).await
     }
 
     async fn reschedule(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StateError> {
-        let expr = "SET #status = :st, attempts = :a, next_attempt_at = :next, last_error = :err, due_pk = :due REMOVE expires_at";
+        let expr = "SET attempts = :a, next_attempt_at = :next, last_error = :err REMOVE expires_at, claim_owner";
         let values = vec![
-            (":st", s("pending")),
             (":a", n(attempts.into())),
             (":next", n(next_attempt_at)),
             (":err", s(error)),
-            (":due", s(DUE)),
         ];
-        self.update(alert_id, sink, expr, values).await
+        self.update_claimed(key, owner, expr, values).await
     }
 
     async fn mark_failed(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         reason: &str,
         now: i64,
@@ -266,6 +334,14 @@ impl OutboxStore for DynamoStore {
             (":err", s(reason)),
             (":exp", n(now + DEDUP_TTL_SECS)),
         ];
-        self.update(alert_id, sink, expr, values).await
+        self.update_claimed(key, owner, expr, values).await
+    }
+
+    async fn pending_report(
+        &self,
+        recorded_before: i64,
+        limit: usize,
+    ) -> Result<PendingReport, StateError> {
+        self.pending(recorded_before, limit).await
     }
 }

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS findings (tenant TEXT, job TEXT, key TEXT, status TEX
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, body TEXT NOT NULL, recorded_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (alert_id TEXT, sink TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-  next_attempt_at INTEGER NOT NULL, last_error TEXT, expires_at INTEGER, PRIMARY KEY (alert_id, sink));
+  next_attempt_at INTEGER NOT NULL, last_error TEXT, expires_at INTEGER, claim_owner TEXT,
+  PRIMARY KEY (alert_id, sink));
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS leases (tenant TEXT, job TEXT, owner TEXT NOT NULL, until INTEGER NOT NULL,
   PRIMARY KEY (tenant, job));
@@ -66,6 +67,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        outbox::migrate(&conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })

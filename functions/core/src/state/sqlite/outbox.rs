@@ -1,17 +1,32 @@
-//! The outbox tables of the SQLite adapter.
+//! The outbox tables of the SQLite adapter. A claim is one `UPDATE ... WHERE` on the item's
+//! status and next attempt time; every later write of the item also names the claim owner, so a
+//! dispatcher whose claim was taken over changes nothing.
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{backend, corrupt, SqliteStore};
 use crate::alert::Alert;
-use crate::state::{Delivery, DeliveryStatus, OutboxStore, Recorded, StateError, DEDUP_TTL_SECS};
+use crate::state::{
+    Delivery, DeliveryKey, DeliveryStatus, OutboxStore, PendingReport, Recorded, StateError,
+    Undelivered, DEDUP_TTL_SECS,
+};
 
-const DELIVERY_SELECT: &str =
-    "SELECT d.alert_id, d.sink, a.body, d.status, d.attempts, d.next_attempt_at, d.last_error
+const DELIVERY_SELECT: &str = "SELECT d.alert_id, d.sink, a.body, d.status, d.attempts,
+  d.next_attempt_at, d.last_error, d.claim_owner, a.recorded_at
   FROM deliveries d JOIN alerts a ON a.id = d.alert_id";
 
-type Row = (String, String, String, String, u32, i64, Option<String>);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    u32,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -22,11 +37,13 @@ fn delivery_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn to_delivery(
-    (alert_id, sink, body, status, attempts, next, last_error): Row,
+    (alert_id, sink, body, status, attempts, next, last_error, claim_owner, recorded_at): Row,
 ) -> Result<Delivery, StateError> {
     Ok(Delivery {
         alert_id,
@@ -37,28 +54,57 @@ fn to_delivery(
         attempts,
         next_attempt_at: next,
         last_error,
+        claim_owner,
+        recorded_at,
     })
 }
 
+/// Adds the claim column to a state file written before deliveries were claimed.
+pub(super) fn migrate(conn: &Connection) -> Result<(), StateError> {
+    let has_claim: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'claim_owner'")
+        .and_then(|mut s| s.exists([]))
+        .map_err(backend)?;
+    if !has_claim {
+        conn.execute_batch("ALTER TABLE deliveries ADD COLUMN claim_owner TEXT")
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn select_one(c: &Connection, key: &DeliveryKey) -> Result<Option<Delivery>, StateError> {
+    let sql = format!("{DELIVERY_SELECT} WHERE d.alert_id = ?1 AND d.sink = ?2");
+    c.query_row(&sql, params![key.alert_id, key.sink], delivery_row)
+        .optional()
+        .map_err(backend)?
+        .map(to_delivery)
+        .transpose()
+}
+
 impl SqliteStore {
-    async fn update_delivery(
+    /// Runs one update of a claimed pending item; no row changed means the claim was lost.
+    async fn update_claimed(
         &self,
         sql: &'static str,
-        alert_id: &str,
-        sink: &str,
-        values: (String, u32, i64, Option<String>, Option<i64>),
+        key: &DeliveryKey,
+        owner: &str,
+        values: (u32, i64, Option<String>, Option<i64>),
     ) -> Result<(), StateError> {
-        let (alert_id, sink) = (alert_id.to_string(), sink.to_string());
+        let (key, owner) = (key.clone(), owner.to_string());
         self.with(move |c| {
-            let (status, attempts, next, error, expires_at) = values;
+            let (attempts, next, error, expires_at) = values;
             let n = c
                 .execute(
                     sql,
-                    params![alert_id, sink, status, attempts, next, error, expires_at],
+                    params![key.alert_id, key.sink, owner, attempts, next, error, expires_at],
                 )
                 .map_err(backend)?;
             if n == 0 {
-                return Err(backend(format!("no delivery of {alert_id} to sink {sink}")));
+                return Err(StateError::ClaimLost {
+                    alert_id: key.alert_id,
+                    sink: key.sink,
+                    owner,
+                });
             }
             Ok(())
         })
@@ -66,14 +112,18 @@ impl SqliteStore {
     }
 }
 
-const UPDATE: &str =
-    "UPDATE deliveries SET status = ?3, attempts = ?4, next_attempt_at = ?5, last_error = ?6,
-  expires_at = ?7 WHERE alert_id = ?1 AND sink = ?2";
-
 /// Sent: one more attempt (the one that succeeded), no longer due, expires with the dedup window.
-const MARK_SENT: &str =
-    "UPDATE deliveries SET status = ?3, attempts = attempts + ?4, next_attempt_at = ?5,
-  last_error = ?6, expires_at = ?7 WHERE alert_id = ?1 AND sink = ?2";
+const MARK_SENT: &str = "UPDATE deliveries SET status = 'sent', attempts = attempts + ?4,
+  next_attempt_at = ?5, last_error = ?6, expires_at = ?7
+  WHERE alert_id = ?1 AND sink = ?2 AND claim_owner = ?3 AND status = 'pending'";
+
+const RESCHEDULE: &str = "UPDATE deliveries SET attempts = ?4, next_attempt_at = ?5,
+  last_error = ?6, expires_at = ?7, claim_owner = NULL
+  WHERE alert_id = ?1 AND sink = ?2 AND claim_owner = ?3 AND status = 'pending'";
+
+const MARK_FAILED: &str = "UPDATE deliveries SET status = 'failed', attempts = ?4,
+  next_attempt_at = ?5, last_error = ?6, expires_at = ?7
+  WHERE alert_id = ?1 AND sink = ?2 AND claim_owner = ?3 AND status = 'pending'";
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
@@ -104,8 +154,8 @@ impl OutboxStore for SqliteStore {
             .map_err(backend)?;
             for sink in &sinks {
                 tx.execute(
-                    "INSERT OR REPLACE INTO deliveries (alert_id, sink, status, attempts, next_attempt_at, last_error, expires_at)
-                     VALUES (?1, ?2, 'pending', 0, ?3, NULL, NULL)",
+                    "INSERT OR REPLACE INTO deliveries (alert_id, sink, status, attempts, next_attempt_at, last_error, expires_at, claim_owner)
+                     VALUES (?1, ?2, 'pending', 0, ?3, NULL, NULL, NULL)",
                     params![id, sink, now],
                 )
                 .map_err(backend)?;
@@ -132,6 +182,27 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
+    async fn due_keys(&self, now: i64, limit: usize) -> Result<Vec<DeliveryKey>, StateError> {
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT alert_id, sink FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
+                     ORDER BY next_attempt_at, alert_id, sink LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![now, limit as i64], |r| {
+                    Ok(DeliveryKey {
+                        alert_id: r.get(0)?,
+                        sink: r.get(1)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
     async fn deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StateError> {
         let alert_id = alert_id.to_string();
         self.with(move |c| {
@@ -146,45 +217,143 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
-    async fn mark_sent(&self, alert_id: &str, sink: &str, now: i64) -> Result<(), StateError> {
-        let values = ("sent".to_string(), 1, now, None, Some(now + DEDUP_TTL_SECS));
-        self.update_delivery(MARK_SENT, alert_id, sink, values)
-            .await
+    async fn claim(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Delivery>, StateError> {
+        let (key, owner) = (key.clone(), owner.to_string());
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE deliveries SET claim_owner = ?3, next_attempt_at = ?5
+                     WHERE alert_id = ?1 AND sink = ?2 AND status = 'pending' AND next_attempt_at <= ?4",
+                    params![key.alert_id, key.sink, owner, now, until],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            select_one(c, &key)
+        })
+        .await
+    }
+
+    async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError> {
+        let values = (1, now, None, Some(now + DEDUP_TTL_SECS));
+        self.update_claimed(MARK_SENT, key, owner, values).await
     }
 
     async fn reschedule(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StateError> {
-        let values = (
-            "pending".to_string(),
-            attempts,
-            next_attempt_at,
-            Some(error.to_string()),
-            None,
-        );
-        self.update_delivery(UPDATE, alert_id, sink, values).await
+        let values = (attempts, next_attempt_at, Some(error.to_string()), None);
+        self.update_claimed(RESCHEDULE, key, owner, values).await
     }
 
     async fn mark_failed(
         &self,
-        alert_id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         reason: &str,
         now: i64,
     ) -> Result<(), StateError> {
         let values = (
-            "failed".to_string(),
             attempts,
             now,
             Some(reason.to_string()),
             Some(now + DEDUP_TTL_SECS),
         );
-        self.update_delivery(UPDATE, alert_id, sink, values).await
+        self.update_claimed(MARK_FAILED, key, owner, values).await
+    }
+
+    async fn pending_report(
+        &self,
+        recorded_before: i64,
+        limit: usize,
+    ) -> Result<PendingReport, StateError> {
+        self.with(move |c| {
+            let oldest: Option<i64> = c
+                .query_row(
+                    "SELECT MIN(a.recorded_at) FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                     WHERE d.status = 'pending'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let mut stmt = c
+                .prepare(
+                    "SELECT a.id, a.body, a.recorded_at, d.sink, d.last_error
+                     FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                     WHERE d.status = 'pending' AND a.recorded_at <= ?1
+                       AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.alert_id = d.alert_id AND s.status = 'sent')
+                     ORDER BY a.recorded_at, a.id, d.sink",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![recorded_before], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut undelivered: Vec<Undelivered> = Vec::new();
+            for row in rows {
+                let (id, body, recorded_at, sink, error) = row.map_err(backend)?;
+                if let Some(last) = undelivered.last_mut().filter(|u| u.alert_id == id) {
+                    last.pending.push((sink, error));
+                    continue;
+                }
+                if undelivered.len() == limit {
+                    break;
+                }
+                let body: serde_json::Value = serde_json::from_str(&body).map_err(corrupt)?;
+                undelivered.push(Undelivered {
+                    alert_id: id,
+                    kind: body["type"].as_str().unwrap_or("unknown").to_string(),
+                    recorded_at,
+                    pending: vec![(sink, error)],
+                });
+            }
+            Ok(PendingReport {
+                oldest_recorded_at: oldest,
+                undelivered,
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_file_from_before_claims_gains_the_claim_column_and_keeps_its_rows() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE deliveries (alert_id TEXT, sink TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+               next_attempt_at INTEGER NOT NULL, last_error TEXT, expires_at INTEGER, PRIMARY KEY (alert_id, sink));
+             INSERT INTO deliveries VALUES ('a', 'slack', 'pending', 0, 10, NULL, NULL);",
+        )
+        .unwrap();
+        migrate(&c).unwrap();
+        migrate(&c).unwrap();
+        let owner: Option<String> = c
+            .query_row("SELECT claim_owner FROM deliveries WHERE alert_id = 'a'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(owner, None);
     }
 }

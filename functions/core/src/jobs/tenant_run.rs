@@ -1,0 +1,166 @@
+//! One (tenant, job) of a run: the lease, the tenant's Graph client, the job itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::runner::JobRun;
+use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
+use super::{TenantJobOutcome, TenantJobResult};
+use crate::alert::TenantRef;
+use crate::config::TenantConfig;
+use crate::graph::{
+    ClientOptions, GraphClient, GraphMetrics, GraphPort, TenantLabel, UnavailableGraph,
+};
+use crate::outbox::Outbox;
+use crate::state::StateError;
+
+/// The tenant's Graph client, shared by its jobs in this run (token and pacing), built on first
+/// use. A credential that cannot be resolved or used gives every job an [`UnavailableGraph`]:
+/// the job runs and fails the way a rejected credential fails (break-glass raises
+/// `monitoring.blind`), instead of the run failing before the job.
+#[derive(Default)]
+pub(super) struct TenantClient(Option<Result<GraphClient, String>>);
+
+impl TenantClient {
+    async fn get(&mut self, run: &JobRun<'_>, tenant: &TenantConfig) -> Result<GraphClient, String> {
+        if let Some(built) = &self.0 {
+            return built.clone();
+        }
+        let built = match tenant.connection(run.resolver).await {
+            Ok(connection) => {
+                GraphClient::new(connection, ClientOptions::default()).map_err(|e| e.to_string())
+            }
+            Err(crate::config::ConnectError::Secret { source, .. }) => {
+                Err(format!("the credential cannot be resolved: {source}"))
+            }
+        };
+        self.0 = Some(built.clone());
+        built
+    }
+}
+
+pub(super) async fn run_tenant_job(
+    run: &JobRun<'_>,
+    outbox: &Outbox,
+    tenant: &TenantConfig,
+    job: JobName,
+    client: &mut TenantClient,
+    time: Duration,
+) -> TenantJobResult {
+    let mut metrics = GraphMetrics::default();
+    let outcome = match run_leased(run, outbox, tenant, job, client, time, &mut metrics).await {
+        Ok(report) => TenantJobOutcome::Done { report },
+        Err(JobError::State(StateError::LeaseHeld { holder, until })) => {
+            let reason = format!(
+                "another run ({holder}) holds the {} lease of tenant {} until {until}; skipped",
+                job.as_str(),
+                tenant.name
+            );
+            tracing::info!(tenant = %tenant.name, job = job.as_str(), "{reason}");
+            TenantJobOutcome::Skipped { reason }
+        }
+        Err(e) => {
+            tracing::error!(tenant = %tenant.name, job = job.as_str(), error = %e, "job failed");
+            TenantJobOutcome::Failed {
+                retryable: e.is_retryable(),
+                error: e.to_string(),
+            }
+        }
+    };
+    TenantJobResult {
+        tenant: tenant.name.clone(),
+        job: job.as_str(),
+        outcome,
+        graph_requests: metrics.requests,
+        graph_throttled: metrics.throttled_429,
+        graph_retries: metrics.retries,
+    }
+}
+
+async fn run_leased(
+    run: &JobRun<'_>,
+    outbox: &Outbox,
+    tenant: &TenantConfig,
+    job: JobName,
+    client: &mut TenantClient,
+    time: Duration,
+    metrics: &mut GraphMetrics,
+) -> Result<JobReport, JobError> {
+    let now = run.now.timestamp();
+    // The lease outlives the job's time a little so a job that hits its deadline still owns it
+    // while it stops; a crashed run's lease simply expires.
+    let ttl = time.as_secs() as i64 + 60;
+    run.stores
+        .leases
+        .acquire_lease(&tenant.id, job.as_str(), &run.owner, now, ttl)
+        .await?;
+    let result = run_job(run, outbox, tenant, job, client, time, metrics).await;
+    if let Err(e) = run
+        .stores
+        .leases
+        .release_lease(&tenant.id, job.as_str(), &run.owner)
+        .await
+    {
+        tracing::warn!(tenant = %tenant.name, error = %e, "could not release the lease; it expires on its own");
+    }
+    result
+}
+
+async fn run_job(
+    run: &JobRun<'_>,
+    outbox: &Outbox,
+    tenant: &TenantConfig,
+    job: JobName,
+    client: &mut TenantClient,
+    time: Duration,
+    metrics: &mut GraphMetrics,
+) -> Result<JobReport, JobError> {
+    let (graph, job_client): (Arc<dyn GraphPort>, Option<GraphClient>) =
+        match client.get(run, tenant).await {
+            Ok(shared) => {
+                // Break-glass reads are the ones that must get through when Graph is busy
+                // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
+                let c = shared.for_job(job == JobName::BreakGlass, time);
+                (Arc::new(c.clone()), Some(c))
+            }
+            Err(reason) => {
+                tracing::error!(tenant = %tenant.name, error = %reason, "the tenant's credential cannot be used");
+                let label = TenantLabel {
+                    name: tenant.name.clone(),
+                    id: tenant.id.clone(),
+                };
+                (Arc::new(UnavailableGraph::new(label, reason)), None)
+            }
+        };
+    let ctx = JobContext {
+        tenant: TenantRef {
+            id: tenant.id.clone(),
+            name: tenant.name.clone(),
+        },
+        graph,
+        stores: run.stores.clone(),
+        outbox: outbox.clone(),
+        now: run.now,
+    };
+    let result = match job {
+        JobName::BreakGlass => {
+            let cfg = tenant.break_glass.as_ref().expect("checked by configures");
+            break_glass::run(&ctx, cfg).await
+        }
+        JobName::Dormant => {
+            let cfg = tenant.dormant.as_ref().expect("checked by configures");
+            let break_glass = tenant
+                .break_glass
+                .as_ref()
+                .map(|b| b.accounts.clone())
+                .unwrap_or_default();
+            // Stops at a checkpoint before the deadline; the next run continues the scan.
+            let budget = dormant::DormantOptions::within(time);
+            dormant::run_with(&ctx, cfg, &break_glass, &budget).await
+        }
+    };
+    if let Some(c) = job_client {
+        *metrics = c.metrics();
+    }
+    result
+}
