@@ -115,12 +115,12 @@ mod tests {
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
         let url = format!("http://{addr}/keys");
-        let small = fetch_jwks(&client(), &url, 1024).await;
+        let small = fetch_jwks(&client().unwrap(), &url, 1024).await;
         assert!(
             matches!(small, Err(JwksFetchError::TooLarge { .. })),
             "{small:?}"
         );
-        let fits = fetch_jwks(&client(), &url, 64 * 1024).await.unwrap();
+        let fits = fetch_jwks(&client().unwrap(), &url, 64 * 1024).await.unwrap();
         assert!(fits.starts_with(b"{\"keys\""));
     }
 }

@@ -224,11 +224,8 @@ credential = { type = "secret", secret = "env:X" }
     fn summary(results: Vec<TenantJobResult>, dispatch_error: Option<&str>) -> RunSummary {
         RunSummary {
             results,
-            delivered: 0,
-            delivery_retries: 0,
-            delivery_failed: 0,
-            dispatch: None,
             dispatch_error: dispatch_error.map(str::to_string),
+            ..RunSummary::default()
         }
     }
 

@@ -134,35 +134,46 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
             Some(names) => names.iter().any(|n| selects(n, t)),
         })
         .collect();
-    let (run, outbox, budget_ref, delivery_ref) = (&run, &outbox, &budget, &delivery);
-    let mut per_tenant: Vec<(usize, Vec<TenantJobResult>)> =
-        futures::stream::iter(selected.into_iter().enumerate())
-            .map(|(i, tenant)| async move {
-                // One Graph client per tenant, built on first use: its jobs share token and pacing.
-                let mut client = TenantClient::default();
-                let mut results = Vec::new();
-                for &job in run.jobs {
-                    if !configures(tenant, job) {
-                        continue;
-                    }
-                    let result = match budget_ref.for_job() {
-                        Some(time) => {
-                            run_tenant_job(run, outbox, tenant, job, &mut client, time).await
-                        }
-                        None => not_started(tenant, job, run.deadline),
-                    };
-                    results.push(result);
-                    delivery_ref.dispatch(budget_ref).await;
-                }
-                (i, results)
-            })
-            .buffer_unordered(TENANTS_AT_ONCE)
-            .collect()
-            .await;
+    // Futures built in a loop, not by a closure over references, so the run stays `Send` for
+    // callers that spawn it.
+    let mut tenant_runs = Vec::new();
+    for (i, tenant) in selected.into_iter().enumerate() {
+        tenant_runs.push(run_tenant(&run, &outbox, &budget, &delivery, i, tenant));
+    }
+    let mut per_tenant: Vec<(usize, Vec<TenantJobResult>)> = futures::stream::iter(tenant_runs)
+        .buffer_unordered(TENANTS_AT_ONCE)
+        .collect()
+        .await;
     per_tenant.sort_by_key(|(i, _)| *i);
     let results = per_tenant.into_iter().flat_map(|(_, r)| r).collect();
     delivery.dispatch(&budget).await;
-    finish(run, &budget, delivery, results, heartbeats).await
+    finish(&run, &budget, delivery, results, heartbeats).await
+}
+
+/// A tenant's jobs in order, each followed by a delivery.
+async fn run_tenant(
+    run: &JobRun<'_>,
+    outbox: &Outbox,
+    budget: &Budget,
+    delivery: &Delivery,
+    index: usize,
+    tenant: &TenantConfig,
+) -> (usize, Vec<TenantJobResult>) {
+    // One Graph client per tenant, built on first use: its jobs share token and pacing.
+    let mut client = TenantClient::default();
+    let mut results = Vec::new();
+    for &job in run.jobs {
+        if !configures(tenant, job) {
+            continue;
+        }
+        let result = match budget.for_job() {
+            Some(time) => run_tenant_job(run, outbox, tenant, job, &mut client, time).await,
+            None => not_started(tenant, job, run.deadline),
+        };
+        results.push(result);
+        delivery.dispatch(budget).await;
+    }
+    (index, results)
 }
 
 fn not_started(tenant: &TenantConfig, job: JobName, deadline: Duration) -> TenantJobResult {

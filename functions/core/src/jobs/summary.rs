@@ -65,7 +65,7 @@ impl OverdueAlert {
 }
 
 /// Everything a run did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct RunSummary {
     pub results: Vec<TenantJobResult>,
     pub delivered: usize,

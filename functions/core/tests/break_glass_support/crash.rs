@@ -12,7 +12,9 @@ use entrawatch_core::graph::model::{
 };
 use entrawatch_core::graph::{AuditQuery, GraphError, GraphPort, Page, SignInQuery, UserQuery};
 use entrawatch_core::sinks::{Sink, SinkError};
-use entrawatch_core::state::{Delivery, OutboxStore, Recorded, StateError};
+use entrawatch_core::state::{
+    Delivery, DeliveryKey, OutboxStore, PendingReport, Recorded, StateError,
+};
 
 use super::SmallPages;
 
@@ -105,30 +107,48 @@ impl OutboxStore for CrashAfterRecord {
     async fn deliveries(&self, id: &str) -> Result<Vec<Delivery>, StateError> {
         self.inner.deliveries(id).await
     }
-    async fn mark_sent(&self, id: &str, sink: &str, now: i64) -> Result<(), StateError> {
-        self.inner.mark_sent(id, sink, now).await
+    async fn claim(
+        &self,
+        key: &DeliveryKey,
+        owner: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Delivery>, StateError> {
+        self.inner.claim(key, owner, now, until).await
+    }
+    async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError> {
+        self.inner.mark_sent(key, owner, now).await
     }
     async fn reschedule(
         &self,
-        id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         next: i64,
         error: &str,
     ) -> Result<(), StateError> {
-        self.inner.reschedule(id, sink, attempts, next, error).await
+        self.inner
+            .reschedule(key, owner, attempts, next, error)
+            .await
     }
     async fn mark_failed(
         &self,
-        id: &str,
-        sink: &str,
+        key: &DeliveryKey,
+        owner: &str,
         attempts: u32,
         reason: &str,
         now: i64,
     ) -> Result<(), StateError> {
         self.inner
-            .mark_failed(id, sink, attempts, reason, now)
+            .mark_failed(key, owner, attempts, reason, now)
             .await
+    }
+    async fn pending_report(
+        &self,
+        recorded_before: i64,
+        limit: usize,
+    ) -> Result<PendingReport, StateError> {
+        self.inner.pending_report(recorded_before, limit).await
     }
 }
 

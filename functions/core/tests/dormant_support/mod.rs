@@ -173,11 +173,14 @@ pub async fn take_alerts(stores: &Stores) -> Vec<Alert> {
     let due = stores.outbox.due(i64::MAX / 2, 100_000).await.unwrap();
     let mut alerts = Vec::new();
     for d in due {
-        stores
-            .outbox
-            .mark_sent(&d.alert_id, &d.sink, 0)
-            .await
-            .unwrap();
+        let key = entrawatch_core::state::DeliveryKey {
+            alert_id: d.alert_id.clone(),
+            sink: d.sink.clone(),
+        };
+        let now = i64::MAX / 2;
+        let claimed = stores.outbox.claim(&key, "test", now, now).await.unwrap();
+        assert!(claimed.is_some());
+        stores.outbox.mark_sent(&key, "test", 0).await.unwrap();
         alerts.push(Alert::from_json(&d.alert).unwrap());
     }
     alerts

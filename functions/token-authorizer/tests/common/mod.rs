@@ -63,7 +63,7 @@ pub fn authorizer(emu: &Emulator, clock: &TestClock) -> Authorizer {
             .map_or(0, |d| d.as_secs());
         wall + offset.load(Ordering::SeqCst)
     };
-    Authorizer::new(settings, entrawatch_core::jwks_fetch::client())
+    Authorizer::new(settings, entrawatch_core::jwks_fetch::client().unwrap())
         .expect("authorizer")
         .with_clock(Arc::new(now))
 }
@@ -94,7 +94,7 @@ pub async fn multi_tenant_authorizer(emu: &Emulator) -> Authorizer {
         }
     };
     let settings = Settings::from_lookup(env).expect("settings");
-    Authorizer::new(settings, entrawatch_core::jwks_fetch::client()).expect("authorizer")
+    Authorizer::new(settings, entrawatch_core::jwks_fetch::client().unwrap()).expect("authorizer")
 }
 
 /// A delegated v2 token for the sample user, with `extra` claims merged over the defaults.
