@@ -216,3 +216,211 @@ fn teams_card_declares_version_1_4_and_uses_only_1_4_elements() {
     let big = teams::render(&digest(80)).to_string();
     assert!(big.contains("… and 30 more"));
 }
+
+/// Everything a tenant could put in a name to ping, link or restyle in Slack or Teams.
+const HOSTILE: &str = "<!channel> <!here> <@U024BE7LH> <#C024BE7LR> <!subteam^SAZ94GDB8> <https://evil.example|Reset your password> [Reset](https://evil.example) **bold** *b* _i_ ~s~ `code` &amp; https://evil.example/x";
+/// Pieces of `HOSTILE` that none of our own text contains: where they are, tenant text is.
+const MARKS: &[&str] = &[
+    "evil.example",
+    "Reset",
+    "U024BE7LH",
+    "C024BE7LR",
+    "SAZ94GDB8",
+    "**bold**",
+    "*b*",
+    "_i_",
+    "~s~",
+    "`code`",
+];
+/// A sign-in log link whose Graph id tries to end the Slack link and mention the channel.
+const HOSTILE_HREF: &str = "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/SignIns/userId/9f1d|<!channel> x>";
+const HOSTILE_HREF_SLACK: &str = "<https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/SignIns/userId/9f1d%7C%3C!channel%3E%20x%3E|Sign-in log>";
+const USERS_HREF: &str =
+    "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserManagementMenuBlade";
+
+fn hostile_tenant() -> TenantRef {
+    let name = "contoso <!here> *ops* https://evil.example/t".into();
+    TenantRef { name, ..tenant() }
+}
+
+fn hostile_sign_in() -> Alert {
+    Alert::new(
+        types::BREAK_GLASS_SIGN_IN_FAILED,
+        Severity::High,
+        hostile_tenant(),
+        "hostile-1",
+        format!("Emergency account {HOSTILE} failed to sign in"),
+        at(),
+    )
+    .with_subject(json!({"id": "9f1d", "userPrincipalName": HOSTILE, "displayName": HOSTILE}))
+    .with_evidence("appDisplayName", HOSTILE)
+    .with_evidence("failureReason", HOSTILE)
+    .with_evidence("userAgent", HOSTILE)
+    .with_evidence(
+        "modifiedProperties",
+        json!([{"displayName": "DisplayName", "newValue": HOSTILE}]),
+    )
+    .with_link("Sign-in log", HOSTILE_HREF)
+}
+
+fn hostile_digest() -> Alert {
+    let f = json!({"subject": {"id": "u0", "userPrincipalName": HOSTILE, "displayName": HOSTILE},
+                   "evidence": {"population": "guest", "lastActivity": "2026-07-01T00:00:00Z", "daysInactive": 144}});
+    Alert::new(
+        types::DORMANT_DIGEST,
+        Severity::Medium,
+        hostile_tenant(),
+        "hostile-2",
+        format!("1 dormant accounts in {}", hostile_tenant().name),
+        at(),
+    )
+    .with_data("findings", json!([f]))
+    .with_data("counts", json!({"guest": 1, "member": 0}))
+    .with_link("Users", USERS_HREF)
+}
+
+#[test]
+fn hostile_payloads_match_golden() {
+    for (name, alert) in [
+        ("hostile", hostile_sign_in()),
+        ("hostile_digest", hostile_digest()),
+    ] {
+        golden(&format!("slack_{name}"), &slack::render(&alert));
+        golden(&format!("teams_{name}"), &teams::render(&alert));
+        golden(
+            &format!("pagerduty_{name}"),
+            &pagerduty::render(&alert, "k"),
+        );
+        golden(&format!("webhook_{name}"), &webhook::render(&alert));
+    }
+}
+
+/// Every string in `v`, with the `type` of the object that holds it (`None`: a typeless one).
+fn texts(v: &Value) -> Vec<(Option<&str>, &str)> {
+    fn walk<'a>(v: &'a Value, holder: Option<&'a str>, out: &mut Vec<(Option<&'a str>, &'a str)>) {
+        match v {
+            Value::String(s) => out.push((holder, s)),
+            Value::Object(m) => m
+                .values()
+                .for_each(|c| walk(c, m.get("type").and_then(Value::as_str), out)),
+            Value::Array(a) => a.iter().for_each(|c| walk(c, holder, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, None, &mut out);
+    out
+}
+
+/// The hostile text is shown in full inside a `shown_in` object, defanged, and no live URL to
+/// evil.example is left anywhere.
+fn assert_shown_defanged(v: &Value, shown_in: &str) {
+    let defanged = HOSTILE.replace("https://", "hxxps://");
+    assert!(texts(v)
+        .iter()
+        .any(|(t, s)| *t == Some(shown_in) && s.contains(&defanged)));
+    let all = v.to_string().to_lowercase();
+    assert!(
+        !all.contains("https://evil") && !all.contains("http://evil"),
+        "{all}"
+    );
+}
+
+#[test]
+fn slack_puts_tenant_text_only_in_plain_text() {
+    for alert in [hostile_sign_in(), hostile_digest()] {
+        let msg = slack::render(&alert);
+        for (holder, s) in texts(&msg["blocks"])
+            .into_iter()
+            .filter(|(t, _)| *t != Some("plain_text"))
+        {
+            // Our own links are the only `<` allowed in mrkdwn; the hostile href is checked below.
+            let s = s
+                .replace(HOSTILE_HREF_SLACK, "")
+                .replace(&format!("<{USERS_HREF}|Users>"), "");
+            for bad in MARKS
+                .iter()
+                .chain(&["<!", "<@", "<#", "<http", "|Reset", "<", ">"])
+            {
+                assert!(!s.contains(bad), "{bad} in a {holder:?}: {s}");
+            }
+        }
+        assert_shown_defanged(&msg["blocks"], "plain_text");
+        // The fallback is parsed as mrkdwn: its control characters are escaped. `*`, `_`, `|`
+        // have no escape and stay, harmless without a `<` to open a link or mention.
+        let fallback = msg["text"].as_str().unwrap();
+        assert!(!fallback.contains(['<', '>']), "{fallback}");
+        let title = (alert
+            .title
+            .replace("https://", "hxxps://")
+            .replace('&', "&amp;"))
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+        assert!(fallback.contains(&title), "{fallback}");
+        assert!(fallback.contains("&lt;!here&gt; *ops* hxxps://evil.example/t"));
+    }
+    let msg = slack::render(&hostile_sign_in());
+    assert!(texts(&msg["blocks"]).contains(&(Some("mrkdwn"), HOSTILE_HREF_SLACK)));
+}
+
+#[test]
+fn teams_puts_tenant_text_only_in_text_runs_and_stays_1_4() {
+    for alert in [hostile_sign_in(), hostile_digest()] {
+        let card = &teams::render(&alert)["attachments"][0]["content"];
+        // FactSet facts are typeless (`None`): their titles and values are checked here too.
+        for (holder, s) in texts(card)
+            .into_iter()
+            .filter(|(t, _)| *t != Some("TextRun"))
+        {
+            for bad in MARKS.iter().chain(&["[Reset](", "<!"]) {
+                assert!(!s.contains(bad), "{bad} in a {holder:?}: {s}");
+            }
+        }
+        assert_shown_defanged(card, "TextRun");
+        let mut types = Vec::new();
+        walk_types(card, &mut types);
+        assert!(
+            types
+                .iter()
+                .all(|t| teams::V1_4_TYPES.contains(&t.as_str())),
+            "{types:?}"
+        );
+    }
+}
+
+#[test]
+fn pagerduty_and_webhook_carry_hostile_text_verbatim_as_json_strings() {
+    let a = hostile_sign_in();
+    let round_trip = |v: &Value| serde_json::from_str::<Value>(&v.to_string()).unwrap();
+    let hook = webhook::render(&a);
+    assert_eq!(round_trip(&hook), hook);
+    assert_eq!(Alert::from_json(&hook).unwrap(), a);
+    let (d, e) = (&hook["data"], &hook["data"]["evidence"]);
+    for v in [
+        &d["subject"]["displayName"],
+        &d["subject"]["userPrincipalName"],
+        &e["appDisplayName"],
+        &e["failureReason"],
+        &e["userAgent"],
+        &e["modifiedProperties"][0]["newValue"],
+    ] {
+        assert_eq!(v, HOSTILE);
+    }
+    assert_eq!(d["links"][0]["href"], HOSTILE_HREF);
+    let pd = pagerduty::render(&a, "k");
+    assert_eq!(round_trip(&pd), pd);
+    assert_eq!(pd["payload"]["component"], HOSTILE);
+    assert_eq!(
+        pd["payload"]["summary"],
+        format!("{} ({})", a.title, a.tenant.name)
+    );
+    assert_eq!(
+        pd["payload"]["custom_details"]["evidence"]["userAgent"],
+        HOSTILE
+    );
+    let digest = webhook::render(&hostile_digest());
+    assert_eq!(
+        digest["data"]["findings"][0]["subject"]["userPrincipalName"],
+        HOSTILE
+    );
+}

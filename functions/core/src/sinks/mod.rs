@@ -2,6 +2,7 @@
 //! format (pure `render` functions, pinned by golden files in `tests/golden/`) and sending it.
 
 mod build;
+mod escape;
 mod http;
 pub mod local;
 pub mod pagerduty;

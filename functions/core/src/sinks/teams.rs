@@ -4,12 +4,16 @@
 //! 1.4 and uses only 1.4 elements: Teams renders later versions as "card couldn't be displayed"
 //! (prometheus/alertmanager#3920). A Workflow belongs to the user who created it and stops when
 //! that account is disabled or leaves: give it a service owner, and watch for `delivery.failing`.
+//!
+//! Tenant-derived text is only ever sent as `TextRun`s inside `RichTextBlock`s, which do not parse
+//! Markdown (see `sinks::escape` for why); `TextBlock` and `FactSet` carry only our own text.
 
 use async_trait::async_trait;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
-use super::{display_value, http, truncate, Sink, SinkError};
+use super::escape::{encode_href, inert};
+use super::{display_value, http, Sink, SinkError};
 use crate::alert::{severity_name, Alert, Severity};
 use crate::Secret;
 
@@ -54,88 +58,120 @@ fn color(s: Severity) -> &'static str {
     }
 }
 
-fn text(t: &str) -> Value {
+/// Longest value shown in one row, as the FactSet values were.
+const MAX_VALUE: usize = 500;
+
+/// A `TextBlock` of our own text: it parses Markdown, so never give it tenant text.
+fn own_text(t: &str) -> Value {
     json!({"type": "TextBlock", "text": t, "wrap": true})
 }
 
-fn facts(pairs: Vec<(String, String)>) -> Value {
+/// A `FactSet` of our own labels and values: it parses Markdown, so never give it tenant text.
+fn own_facts(pairs: &[(&str, &str)]) -> Value {
     let facts: Vec<Value> = pairs
-        .into_iter()
-        .map(|(t, v)| json!({"title": t, "value": truncate(&v, 500)}))
+        .iter()
+        .map(|(t, v)| json!({"title": t, "value": v}))
         .collect();
     json!({"type": "FactSet", "facts": facts})
+}
+
+/// A `TextRun` of tenant text: shown literally (no Markdown), defanged and cut to `max`.
+fn run(text: &str, max: usize) -> Value {
+    json!({"type": "TextRun", "text": inert(text, max)})
+}
+
+/// A `RichTextBlock` of runs; `tight` drops the gap above it, so consecutive rows read as a list.
+fn rich(inlines: Vec<Value>, tight: bool) -> Value {
+    let mut block = json!({"type": "RichTextBlock", "inlines": inlines});
+    if tight {
+        block["spacing"] = "None".into();
+    }
+    block
+}
+
+/// One row per pair, `**label:** value` drawn with a bold run instead of Markdown, in place of a
+/// FactSet (whose titles and values parse Markdown).
+fn rows(pairs: Vec<(String, String)>) -> Vec<Value> {
+    pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let mut label = run(&format!("{label}: "), MAX_VALUE);
+            label["weight"] = "Bolder".into();
+            rich(vec![label, run(&value, MAX_VALUE)], i > 0)
+        })
+        .collect()
+}
+
+/// One line of the digest: `• upn (population): N days inactive`.
+fn finding_row(f: &Value, tight: bool) -> Value {
+    let who = f["subject"]["userPrincipalName"]
+        .as_str()
+        .or_else(|| f["userPrincipalName"].as_str())
+        .unwrap_or("(unknown account)");
+    let ev = if f["evidence"].is_object() {
+        &f["evidence"]
+    } else {
+        f
+    };
+    let days = ev["daysInactive"]
+        .as_i64()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "?".into());
+    let population = ev["population"].as_str().unwrap_or("account");
+    let line = format!("• {who} ({population}): {days} days inactive");
+    rich(vec![run(&line, MAX_VALUE)], tight)
 }
 
 /// The Adaptive Card for an alert.
 pub fn card(alert: &Alert) -> Value {
     let sev = severity_name(alert.severity).to_uppercase();
+    let mut title = run(&alert.title, 300);
+    title["size"] = "Medium".into();
+    title["weight"] = "Bolder".into();
+    title["color"] = color(alert.severity).into();
     let mut body = vec![
-        json!({"type": "TextBlock", "text": truncate(&alert.title, 300), "weight": "Bolder", "size": "Medium", "color": color(alert.severity), "wrap": true}),
-        facts(vec![
-            ("Severity".into(), sev),
-            ("Type".into(), alert.kind.clone()),
-            (
-                "Tenant".into(),
-                format!("{} ({})", alert.tenant.name, alert.tenant.id),
-            ),
-        ]),
+        rich(vec![title], false),
+        own_facts(&[("Severity", &sev), ("Type", &alert.kind)]),
     ];
+    let mut who = vec![(
+        "Tenant".to_string(),
+        format!("{} ({})", alert.tenant.name, alert.tenant.id),
+    )];
     if let Some(upn) = alert
         .subject
         .as_ref()
         .and_then(|s| s["userPrincipalName"].as_str())
     {
-        body.push(facts(vec![("Account".into(), upn.to_string())]));
+        who.push(("Account".into(), upn.to_string()));
     }
-    if !alert.evidence.is_empty() {
-        body.push(facts(
-            alert
-                .evidence
-                .iter()
-                .map(|(k, v)| (k.clone(), display_value(v)))
-                .collect(),
-        ));
-    }
+    body.extend(rows(who));
+    let pairs = |m: &serde_json::Map<String, Value>| -> Vec<(String, String)> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), display_value(v)))
+            .collect()
+    };
+    body.extend(rows(pairs(&alert.evidence)));
     if let Some(counts) = alert.extra.get("counts").and_then(Value::as_object) {
-        body.push(facts(
-            counts
-                .iter()
-                .map(|(k, v)| (k.clone(), display_value(v)))
-                .collect(),
-        ));
+        body.extend(rows(pairs(counts)));
     }
     if let Some(findings) = alert.extra.get("findings").and_then(Value::as_array) {
-        for f in findings.iter().take(MAX_FINDINGS) {
-            let who = f["subject"]["userPrincipalName"]
-                .as_str()
-                .or_else(|| f["userPrincipalName"].as_str())
-                .unwrap_or("(unknown account)");
-            let ev = if f["evidence"].is_object() {
-                &f["evidence"]
-            } else {
-                f
-            };
-            let days = ev["daysInactive"]
-                .as_i64()
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "?".into());
-            body.push(text(&format!(
-                "- {who} ({}): {days} days inactive",
-                ev["population"].as_str().unwrap_or("account")
-            )));
+        for (i, f) in findings.iter().take(MAX_FINDINGS).enumerate() {
+            body.push(finding_row(f, i > 0));
         }
         if findings.len() > MAX_FINDINGS {
-            body.push(text(&format!(
+            body.push(own_text(&format!(
                 "… and {} more",
                 findings.len() - MAX_FINDINGS
             )));
         }
     }
     body.push(json!({"type": "TextBlock", "text": format!("entrawatch · {} · {}", alert.id, alert.timestamp_text()), "isSubtle": true, "size": "Small", "wrap": true}));
+    // Titles and URLs are ours; the URL may hold a Graph id, encoded so it stays one valid URL.
     let actions: Vec<Value> = alert
         .links
         .iter()
-        .map(|l| json!({"type": "Action.OpenUrl", "title": l.text, "url": l.href}))
+        .map(|l| json!({"type": "Action.OpenUrl", "title": l.text, "url": encode_href(&l.href)}))
         .collect();
     let mut card = json!({
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
