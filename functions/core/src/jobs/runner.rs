@@ -26,9 +26,11 @@ use crate::state::Stores;
 
 /// Tenants whose jobs run at the same time in one run.
 pub const TENANTS_AT_ONCE: usize = 4;
-/// Kept free at the end of the budget for the last delivery and the report.
+/// Kept free at the end of the budget for the last delivery and the report (a quarter of a
+/// shorter budget).
 pub const DELIVERY_RESERVE: Duration = Duration::from_secs(30);
-/// A job is not started with less time than this left: it would be killed, not finish.
+/// A job is not started with less time than this left (a quarter of a shorter budget): it
+/// would be killed, not finish.
 pub const MIN_JOB_TIME: Duration = Duration::from_secs(15);
 /// Overdue alerts listed at most per run (the count in the metric saturates here).
 const OVERDUE_LISTED: usize = 100;
@@ -67,10 +69,18 @@ impl Budget {
         self.total.saturating_sub(self.started.elapsed())
     }
 
+    fn reserve(&self) -> Duration {
+        DELIVERY_RESERVE.min(self.total / 4)
+    }
+
+    fn min_job(&self) -> Duration {
+        MIN_JOB_TIME.min(self.total / 4)
+    }
+
     /// What a job may use now, or `None` when it would not fit.
     pub(super) fn for_job(&self) -> Option<Duration> {
-        let left = self.left().saturating_sub(DELIVERY_RESERVE);
-        (left >= MIN_JOB_TIME).then_some(left)
+        let left = self.left().saturating_sub(self.reserve());
+        (left >= self.min_job()).then_some(left)
     }
 }
 
@@ -168,7 +178,7 @@ async fn run_tenant(
         }
         let result = match budget.for_job() {
             Some(time) => run_tenant_job(run, outbox, tenant, job, &mut client, time).await,
-            None => not_started(tenant, job, run.deadline),
+            None => not_started(tenant, job, budget),
         };
         results.push(result);
         delivery.dispatch(budget).await;
@@ -176,13 +186,13 @@ async fn run_tenant(
     (index, results)
 }
 
-fn not_started(tenant: &TenantConfig, job: JobName, deadline: Duration) -> TenantJobResult {
+fn not_started(tenant: &TenantConfig, job: JobName, budget: &Budget) -> TenantJobResult {
     let error = format!(
-        "tenant {}: {} not started: less than {}s of this run's {}s budget were left; the next run takes it",
+        "tenant {}: {} not started: {}s of this run's {}s budget were left, too little to finish; the next run takes it",
         tenant.name,
         job.as_str(),
-        (MIN_JOB_TIME + DELIVERY_RESERVE).as_secs(),
-        deadline.as_secs()
+        budget.left().as_secs(),
+        budget.total.as_secs()
     );
     tracing::warn!(tenant = %tenant.name, job = job.as_str(), "{error}");
     TenantJobResult {
@@ -293,7 +303,13 @@ credential = { type = "secret", secret = "env:X" }
         };
         let room = budget(240).for_job().unwrap();
         assert!(room <= Duration::from_secs(210) && room > Duration::from_secs(200));
-        assert_eq!(budget(44).for_job(), None, "44 s leave 14 s after the reserve");
-        assert!(budget(46).for_job().is_some());
+        let short = budget(20).for_job().unwrap();
+        assert!(short <= Duration::from_secs(15), "a quarter of 20 s is kept");
+        let spent = Budget {
+            started: Instant::now() - Duration::from_secs(200),
+            start: 0,
+            total: Duration::from_secs(240),
+        };
+        assert_eq!(spent.for_job(), None, "40 s left: 10 s after the reserve, under 15 s");
     }
 }

@@ -109,7 +109,10 @@ impl Dispatcher {
     ) -> Result<DispatchReport, StateError> {
         let started = Instant::now();
         let clock = || now + started.elapsed().as_secs() as i64;
-        let out_of_time = || budget.is_some_and(|b| started.elapsed() + SEND_TIMEOUT >= b);
+        // A send is started only with room for it: the sink timeout, or a quarter of a shorter
+        // budget (a send killed halfway leaves its claim to expire and is sent again).
+        let out_of_time =
+            || budget.is_some_and(|b| started.elapsed() + SEND_TIMEOUT.min(b / 4) >= b);
         let mut report = DispatchReport::default();
         for sink in self.sinks.values() {
             if let Some(reason) = sink.unavailable() {

@@ -190,14 +190,16 @@ pub async fn window_end(stores: &Stores) -> Option<String> {
 }
 
 /// A whole configuration for `run_jobs`: the emulated tenant with `break_glass` and one webhook
-/// sink named "secops" (its URL is not used: the test passes the sink itself).
+/// sink named "secops" (its URL is not used: the test passes the sink itself), no heartbeat (these
+/// tests count the break-glass alerts).
 pub fn full_config(emu: &Emulator, secret: &str, break_glass: &str) -> Config {
     let text = format!(
         "[[tenants]]\nname = \"contoso\"\nid = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\n\
          credential = {{ type = \"secret\", secret = \"{secret}\" }}\n\
          graph_url = \"{url}\"\nlogin_url = \"{url}\"\n\n[tenants.break_glass]\n{break_glass}\n\n\
          [[sinks]]\nname = \"secops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/unused\"\n\
-         secret = \"whsec_dGVzdC1zaWduaW5nLWtleS1mb3ItZW50cmF3YXRjaC0zMmI=\"\nmin_severity = \"info\"\n",
+         secret = \"whsec_dGVzdC1zaWduaW5nLWtleS1mb3ItZW50cmF3YXRjaC0zMmI=\"\nmin_severity = \"info\"\n\n\
+         [delivery]\nheartbeat_days = 0\n",
         url = emu.url()
     );
     Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("config: {e}"))

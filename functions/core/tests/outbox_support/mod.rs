@@ -37,6 +37,8 @@ struct Plan {
     fail_first: usize,
     fail_status: u16,
     retry_after: Option<String>,
+    /// How long each answer takes (a slow receiver widens every race window).
+    delay: std::time::Duration,
     received: Vec<Received>,
 }
 
@@ -68,6 +70,12 @@ impl Receiver {
         }
     }
 
+    /// Answers each request only after `delay`.
+    pub fn with_delay(self, delay: std::time::Duration) -> Receiver {
+        self.plan.lock().unwrap().delay = delay;
+        self
+    }
+
     pub fn with_retry_after(self, value: &str) -> Receiver {
         self.plan.lock().unwrap().retry_after = Some(value.to_string());
         self
@@ -93,6 +101,10 @@ impl Receiver {
 }
 
 async fn handle(State(plan): State<Arc<Mutex<Plan>>>, headers: HeaderMap, body: Bytes) -> Response {
+    let delay = plan.lock().unwrap().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut p = plan.lock().unwrap();
     let failing = p.received.len() < p.fail_first;
     let status = if failing { p.fail_status } else { 200 };

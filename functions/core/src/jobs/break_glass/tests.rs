@@ -215,3 +215,34 @@ async fn an_account_never_signed_in_is_reminded_from_its_creation() {
         format!("Emergency account {BG1}@contoso has no recorded successful sign-in (drill every 90 days)")
     );
 }
+
+#[tokio::test]
+async fn a_row_read_again_with_another_status_is_not_alerted_twice() {
+    // Graph first shows the row with an empty status, a later read with its error code: one
+    // sign-in, one alert, and the first verdict stands (SPEC.md: one alert per sign-in id).
+    let first = Harness::new(FakeGraph {
+        sign_ins: vec![(SignInKind::Interactive, sign_in("s1", BG1, 5, json!({})))],
+        users: vec![user(BG1, Some(now()))],
+        ..FakeGraph::default()
+    });
+    run(&first.ctx(now()), &config(&[BG1])).await.unwrap();
+    let later = Harness {
+        store: first.store.clone(),
+        graph: Arc::new(FakeGraph {
+            sign_ins: vec![(
+                SignInKind::Interactive,
+                sign_in("s1", BG1, 5, json!({"errorCode": 50126})),
+            )],
+            users: vec![user(BG1, Some(now()))],
+            ..FakeGraph::default()
+        }),
+    };
+    let report = run(&later.ctx(now() + Duration::minutes(5)), &config(&[BG1]))
+        .await
+        .unwrap();
+    assert_eq!(report.alerts_recorded, 0);
+    let alerts = later.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, types::BREAK_GLASS_SIGN_IN);
+    assert_eq!(alerts[0].evidence["signInId"], "s1");
+}
