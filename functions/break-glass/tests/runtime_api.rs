@@ -91,10 +91,12 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
         raised >= 3,
         "the sample tenant has sign-ins and audits on its emergency accounts: {summary}"
     );
-    assert_eq!(summary["delivered"].as_u64(), Some(raised), "{summary}");
+    // The sink's weekly heartbeat goes out with the first run's alerts, once.
+    assert_eq!(summary["heartbeats_recorded"], 1, "{summary}");
+    assert_eq!(summary["delivered"].as_u64(), Some(raised + 1), "{summary}");
 
     let received = receiver.received();
-    assert_eq!(received.len() as u64, raised);
+    assert_eq!(received.len() as u64, raised + 1);
     assert!(
         received.iter().all(signature_verifies),
         "every delivery is signed"
@@ -102,6 +104,7 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
     let bodies = receiver.accepted_bodies();
     let types: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
     assert!(types.contains(&"break_glass.sign_in"), "{types:?}");
+    assert!(types.contains(&"monitoring.heartbeat"), "{types:?}");
     assert!(types.contains(&"break_glass.sign_in_failed"), "{types:?}");
     assert!(
         bodies
@@ -125,7 +128,8 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
         again["results"][0]["report"]["alerts_recorded"], 0,
         "{again}"
     );
-    assert_eq!(receiver.received().len() as u64, raised);
+    assert_eq!(again["heartbeats_recorded"], 0, "one heartbeat per period");
+    assert_eq!(receiver.received().len() as u64, raised + 1);
 
     // A malformed schedule input fails the invocation, says why, and is not retryable.
     api.invoke("req-3", json!({"job": "brake-glass"}));
@@ -151,6 +155,11 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
     assert_eq!(emf[0]["RunsSucceeded"], 1);
     assert_eq!(emf[0]["AlertsRaised"].as_u64(), Some(raised));
     assert_eq!(emf[1]["AlertsRaised"], 0);
+    for line in &emf {
+        assert_eq!(line["SinksBroken"], 0, "{line}");
+        assert_eq!(line["AlertsOverdue"], 0, "{line}");
+        assert_eq!(line["OldestPendingDeliveryAge"], 0, "{line}");
+    }
     let log = std::fs::read_to_string(&stdout).unwrap();
     assert!(!log.contains("demo-secret-not-real"), "no secret in logs");
     assert!(!log.contains("secret-path-token"), "no webhook URL in logs");

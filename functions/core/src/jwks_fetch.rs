@@ -120,7 +120,9 @@ mod tests {
             matches!(small, Err(JwksFetchError::TooLarge { .. })),
             "{small:?}"
         );
-        let fits = fetch_jwks(&client().unwrap(), &url, 64 * 1024).await.unwrap();
+        let fits = fetch_jwks(&client().unwrap(), &url, 64 * 1024)
+            .await
+            .unwrap();
         assert!(fits.starts_with(b"{\"keys\""));
     }
 }

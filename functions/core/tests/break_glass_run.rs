@@ -110,7 +110,10 @@ async fn throttling_past_the_deadline_fails_clearly_and_the_next_run_catches_up<
             // The job's deadline is what the run's 3 s budget leaves after its delivery reserve.
             let prefix = format!("tenant contoso ({TENANT}): run deadline of ");
             let rest = "s reached while waiting to call /oauth2/v2.0/token (last: status 429); a later run can resume";
-            assert!(error.starts_with(&prefix) && error.ends_with(rest), "{error}");
+            assert!(
+                error.starts_with(&prefix) && error.ends_with(rest),
+                "{error}"
+            );
             assert!(retryable);
         }
         other => panic!("{other:?}"),

@@ -242,7 +242,10 @@ async fn worker_runs_each_record_delivers_and_returns_only_retryable_records() {
         .iter()
         .filter(|b| b["type"] == "monitoring.heartbeat")
         .count();
-    assert_eq!(heartbeats, 1, "one heartbeat for the one sink, whatever ran: {bodies:?}");
+    assert_eq!(
+        heartbeats, 1,
+        "one heartbeat for the one sink, whatever ran: {bodies:?}"
+    );
     assert_eq!(
         bodies.len(),
         contoso.len() + 1 + heartbeats,

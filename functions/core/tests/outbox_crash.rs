@@ -1,6 +1,7 @@
 //! A crash between send and mark: the dispatch runs in a child process (this test binary,
-//! re-invoked on `crash_child_dispatches_then_dies`) whose sink exits right after sending; the
-//! next dispatch re-sends with the same id and nothing is lost (at-least-once, SPEC.md "Alerts").
+//! re-invoked on `crash_child_dispatches_then_dies`) whose sink exits right after sending; its
+//! claim on that item expires, the next dispatch after that re-sends with the same id and nothing
+//! is lost (at-least-once, SPEC.md "Alerts").
 
 mod outbox_support;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use entrawatch_core::alert::Alert;
+use entrawatch_core::outbox::CLAIM_SECS;
 use entrawatch_core::sinks::webhook::{SigningKey, WebhookSink};
 use entrawatch_core::sinks::{Sink, SinkError};
 use entrawatch_core::state::sqlite::SqliteStore;
@@ -90,11 +92,21 @@ async fn crash_between_send_and_mark_resends_with_the_same_id_and_loses_nothing(
     assert_eq!(first.len(), 1);
     assert_eq!(
         store.due(NOW, 10).await.unwrap().len(),
-        3,
-        "the crashed send is still pending"
+        2,
+        "the crashed send is held by the dead dispatcher's claim"
     );
-
-    d.dispatch(NOW).await.unwrap();
+    assert_eq!(
+        store.due(NOW + CLAIM_SECS, 10).await.unwrap().len(),
+        3,
+        "and is due again once the claim expires"
+    );
+    assert_eq!(d.dispatch(NOW).await.unwrap().delivered.len(), 2);
+    let late = d.dispatch(NOW + CLAIM_SECS).await.unwrap();
+    assert_eq!(
+        late.delivered.len(),
+        1,
+        "taken over after the claim expired"
+    );
     let got = hook.received();
     assert!(got.iter().all(signature_verifies));
     let ids: Vec<String> = got.iter().map(id_of).collect();

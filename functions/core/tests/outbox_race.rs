@@ -52,10 +52,7 @@ async fn four_dispatchers_post_each_alert_to_each_sink_exactly_once(f: impl Fixt
         .with_delay(Duration::from_millis(15));
     let sinks = vec![webhook("slack", &slack), webhook("hook", &hook)];
     let store = f.open().await;
-    let outbox = Outbox::new(
-        Arc::new(store.clone()),
-        vec![route("slack"), route("hook")],
-    );
+    let outbox = Outbox::new(Arc::new(store.clone()), vec![route("slack"), route("hook")]);
     let alerts: Vec<_> = (0..ALERTS).map(|i| alert(&format!("race-{i}"))).collect();
     for a in &alerts {
         outbox.record(a, NOW).await.unwrap();
@@ -79,9 +76,16 @@ async fn four_dispatchers_post_each_alert_to_each_sink_exactly_once(f: impl Fixt
         lost += report.claims_lost;
         busy += usize::from(!report.delivered.is_empty());
     }
-    assert_eq!(delivered, 2 * ALERTS, "every (alert, sink) once across the dispatchers");
+    assert_eq!(
+        delivered,
+        2 * ALERTS,
+        "every (alert, sink) once across the dispatchers"
+    );
     assert_eq!(lost, 0);
-    assert!(busy > 1, "the dispatchers shared the work ({busy} delivered anything)");
+    assert!(
+        busy > 1,
+        "the dispatchers shared the work ({busy} delivered anything)"
+    );
     for (name, r) in [("slack", &slack), ("hook", &hook)] {
         let posts = posts(r);
         assert_eq!(posts.len(), ALERTS, "{name}: every alert arrived");
@@ -90,7 +94,9 @@ async fn four_dispatchers_post_each_alert_to_each_sink_exactly_once(f: impl Fixt
     }
     for a in &alerts {
         let d = store.deliveries(&a.id).await.unwrap();
-        assert!(d.iter().all(|x| x.status == DeliveryStatus::Sent && x.attempts == 1));
+        assert!(d
+            .iter()
+            .all(|x| x.status == DeliveryStatus::Sent && x.attempts == 1));
     }
 }
 
@@ -106,7 +112,10 @@ async fn claims_of_a_dispatcher_that_died_are_taken_over_once_they_expire(f: imp
         alert_id: a.id.clone(),
         sink: "hook".into(),
     };
-    let claimed = store.claim(&key, "killed", NOW, NOW + CLAIM_SECS).await.unwrap();
+    let claimed = store
+        .claim(&key, "killed", NOW, NOW + CLAIM_SECS)
+        .await
+        .unwrap();
     assert!(claimed.is_some());
     let other = dispatcher(&f.open().await, &sinks).with_owner("survivor");
     let early = other.dispatch(NOW + CLAIM_SECS - 1).await.unwrap();

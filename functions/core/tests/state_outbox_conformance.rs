@@ -49,11 +49,21 @@ async fn a_claimed_item_is_no_one_elses_until_its_claim_expires(f: impl Fixture)
     assert_eq!(held.claim_owner.as_deref(), Some("d1"));
     assert_eq!(held.recorded_at, NOW);
     assert_eq!(Alert::from_json(&held.alert).unwrap(), a);
-    assert!(other.claim(&k, "d2", NOW + 1, NOW + 121).await.unwrap().is_none());
-    assert!(other.due(NOW + 119, 10).await.unwrap().is_empty(), "held: not due");
+    assert!(other
+        .claim(&k, "d2", NOW + 1, NOW + 121)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        other.due(NOW + 119, 10).await.unwrap().is_empty(),
+        "held: not due"
+    );
     assert!(other.due_keys(NOW + 119, 10).await.unwrap().is_empty());
     // d1 died holding it: after the expiry d2 takes it over and d1 can no longer record anything.
-    assert_eq!(other.due_keys(NOW + 120, 10).await.unwrap(), vec![k.clone()]);
+    assert_eq!(
+        other.due_keys(NOW + 120, 10).await.unwrap(),
+        vec![k.clone()]
+    );
     let taken = other.claim(&k, "d2", NOW + 120, NOW + 240).await.unwrap();
     assert_eq!(taken.unwrap().claim_owner.as_deref(), Some("d2"));
     for lost in [
@@ -61,12 +71,21 @@ async fn a_claimed_item_is_no_one_elses_until_its_claim_expires(f: impl Fixture)
         s.reschedule(&k, "d1", 1, NOW + 150, "HTTP 500").await,
         s.mark_failed(&k, "d1", 1, "HTTP 400", NOW + 121).await,
     ] {
-        assert!(matches!(lost, Err(StateError::ClaimLost { .. })), "{lost:?}");
+        assert!(
+            matches!(lost, Err(StateError::ClaimLost { .. })),
+            "{lost:?}"
+        );
     }
     other.mark_sent(&k, "d2", NOW + 122).await.unwrap();
     let d = s.deliveries(&a.id).await.unwrap().remove(0);
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Sent, 1));
-    assert!(s.claim(&k, "d3", NOW + 999, NOW + 1200).await.unwrap().is_none(), "sent stays sent");
+    assert!(
+        s.claim(&k, "d3", NOW + 999, NOW + 1200)
+            .await
+            .unwrap()
+            .is_none(),
+        "sent stays sent"
+    );
 }
 
 async fn a_failed_send_cannot_flip_an_item_another_dispatcher_sent(f: impl Fixture) {
@@ -75,10 +94,17 @@ async fn a_failed_send_cannot_flip_an_item_another_dispatcher_sent(f: impl Fixtu
     s.record(&a, &sinks(&["slack"]), NOW).await.unwrap();
     let k = key(&a, "slack");
     s.claim(&k, "slow", NOW, NOW + 120).await.unwrap().unwrap();
-    other.claim(&k, "fast", NOW + 120, NOW + 240).await.unwrap().unwrap();
+    other
+        .claim(&k, "fast", NOW + 120, NOW + 240)
+        .await
+        .unwrap()
+        .unwrap();
     other.mark_sent(&k, "fast", NOW + 121).await.unwrap();
     let flip = s.reschedule(&k, "slow", 1, NOW + 150, "timeout").await;
-    assert!(matches!(flip, Err(StateError::ClaimLost { .. })), "{flip:?}");
+    assert!(
+        matches!(flip, Err(StateError::ClaimLost { .. })),
+        "{flip:?}"
+    );
     let d = s.deliveries(&a.id).await.unwrap().remove(0);
     assert_eq!(d.status, DeliveryStatus::Sent);
 }
@@ -86,16 +112,30 @@ async fn a_failed_send_cannot_flip_an_item_another_dispatcher_sent(f: impl Fixtu
 async fn pending_report_names_alerts_no_sink_received(f: impl Fixture) {
     let s = f.open().await;
     let (old, half, fresh) = (alert("old"), alert("half"), alert("fresh"));
-    s.record(&old, &sinks(&["slack", "teams"]), NOW).await.unwrap();
-    s.record(&half, &sinks(&["slack", "webhook"]), NOW + 1).await.unwrap();
-    s.record(&fresh, &sinks(&["slack"]), NOW + 900).await.unwrap();
+    s.record(&old, &sinks(&["slack", "teams"]), NOW)
+        .await
+        .unwrap();
+    s.record(&half, &sinks(&["slack", "webhook"]), NOW + 1)
+        .await
+        .unwrap();
+    s.record(&fresh, &sinks(&["slack"]), NOW + 900)
+        .await
+        .unwrap();
     for (a, sink) in [(&old, "slack"), (&old, "teams"), (&half, "slack")] {
         let k = key(a, sink);
-        s.claim(&k, "d", NOW + 10, NOW + 130).await.unwrap().unwrap();
-        s.reschedule(&k, "d", 1, NOW + 40, "HTTP 500").await.unwrap();
+        s.claim(&k, "d", NOW + 10, NOW + 130)
+            .await
+            .unwrap()
+            .unwrap();
+        s.reschedule(&k, "d", 1, NOW + 40, "HTTP 500")
+            .await
+            .unwrap();
     }
     let k = key(&half, "webhook");
-    s.claim(&k, "d", NOW + 10, NOW + 130).await.unwrap().unwrap();
+    s.claim(&k, "d", NOW + 10, NOW + 130)
+        .await
+        .unwrap()
+        .unwrap();
     s.mark_sent(&k, "d", NOW + 10).await.unwrap();
     let report = s.pending_report(NOW + 60, 10).await.unwrap();
     assert_eq!(report.oldest_recorded_at, Some(NOW));
@@ -111,8 +151,19 @@ async fn pending_report_names_alerts_no_sink_received(f: impl Fixture) {
         ]
     );
     let later = s.pending_report(NOW + 900, 10).await.unwrap();
-    assert_eq!(later.undelivered.len(), 2, "the fresh one too, once old enough");
-    assert_eq!(s.pending_report(NOW + 900, 1).await.unwrap().undelivered.len(), 1);
+    assert_eq!(
+        later.undelivered.len(),
+        2,
+        "the fresh one too, once old enough"
+    );
+    assert_eq!(
+        s.pending_report(NOW + 900, 1)
+            .await
+            .unwrap()
+            .undelivered
+            .len(),
+        1
+    );
 }
 
 async fn recording_an_alert_twice_is_a_no_op_reporting_already_recorded(f: impl Fixture) {
@@ -169,7 +220,10 @@ async fn sent_rescheduled_and_failed_items_keep_their_state(f: impl Fixture) {
     s.reschedule(&ka, "d1", 1, NOW + 30, "HTTP 500")
         .await
         .unwrap();
-    s.claim(&ka, "d1", NOW + 30, NOW + 150).await.unwrap().unwrap();
+    s.claim(&ka, "d1", NOW + 30, NOW + 150)
+        .await
+        .unwrap()
+        .unwrap();
     s.mark_sent(&ka, "d1", NOW + 30).await.unwrap();
     s.reschedule(&kb, "d1", 2, NOW + 60, "HTTP 503")
         .await

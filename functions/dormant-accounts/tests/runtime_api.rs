@@ -46,6 +46,10 @@ type = "webhook"
 url = "env:SECOPS_WEBHOOK_URL"
 secret = "env:SECOPS_WEBHOOK_SECRET"
 min_severity = "info"
+
+# These tests count digests; the heartbeat is tested with the break-glass function.
+[delivery]
+heartbeat_days = 0
 "#
     )
 }
@@ -254,8 +258,9 @@ async fn scheduled_scan_sends_one_digest_without_the_emergency_accounts() {
 #[tokio::test(flavor = "multi_thread")]
 async fn scan_cut_short_by_the_deadline_is_continued_by_the_next_invocation() {
     let world = World::start().await;
-    // A 25 s invocation leaves the job a 5 s Graph deadline (invoke.rs keeps 20 s for recording and
-    // delivery) and the scan half of that (DormantOptions::within). With every Graph answer 1.5 s
+    // A 12 s invocation leaves the run 7 s (invoke.rs keeps 5 s), the job about 5 s of it (the run
+    // keeps a quarter for its last delivery) and the scan half of that (DormantOptions::within).
+    // With every Graph answer 1.5 s
     // late, the token, the role reads and the first listing page alone take longer than 2.5 s, so
     // the scan stops at its checkpoint right after that page: deterministically, and without any
     // pacing wait that could run into the deadline.
@@ -263,7 +268,7 @@ async fn scan_cut_short_by_the_deadline_is_continued_by_the_next_invocation() {
         .emulator
         .faults()
         .set_latency(Duration::from_millis(1500));
-    let short = RuntimeApi::start(Duration::from_secs(25)).await;
+    let short = RuntimeApi::start(Duration::from_secs(12)).await;
     let stdout_short = log_path("short");
     let function = world.spawn(&short, &stdout_short);
     short.invoke("req-1", json!({"job": "dormant"}));

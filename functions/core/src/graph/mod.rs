@@ -27,7 +27,6 @@ pub use error::GraphError;
 pub use pacing::Family;
 pub use pager::{Page, Pager};
 pub use port::GraphPort;
-pub use unavailable::UnavailableGraph;
 pub use request::{
     ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,
     SignInKind, SignInQuery, TimeWindow, UserQuery, LOGS_PAGE, USERS_PAGE,
@@ -37,3 +36,4 @@ pub use settings::{
     AssertionProvider, ClientCredential, ClientOptions, Cloud, PacingLimits, RateWindow,
     TenantConnection, TenantLabel,
 };
+pub use unavailable::UnavailableGraph;

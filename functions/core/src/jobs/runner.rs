@@ -219,20 +219,24 @@ async fn finish(
     let (dispatch, mut dispatch_error) = delivery.report.into_inner();
     let now = budget.now();
     let cutoff = now - 60 * i64::from(run.config.delivery.overdue_minutes);
-    let (overdue, oldest_pending_age_secs) =
-        match run.stores.outbox.pending_report(cutoff, OVERDUE_LISTED).await {
-            Ok(p) => (
-                p.undelivered
-                    .iter()
-                    .map(|u| OverdueAlert::from_undelivered(u, now))
-                    .collect::<Vec<_>>(),
-                p.oldest_recorded_at.map_or(0, |t| (now - t).max(0)),
-            ),
-            Err(e) => {
-                dispatch_error.get_or_insert(format!("pending deliveries unreadable: {e}"));
-                (Vec::new(), 0)
-            }
-        };
+    let (overdue, oldest_pending_age_secs) = match run
+        .stores
+        .outbox
+        .pending_report(cutoff, OVERDUE_LISTED)
+        .await
+    {
+        Ok(p) => (
+            p.undelivered
+                .iter()
+                .map(|u| OverdueAlert::from_undelivered(u, now))
+                .collect::<Vec<_>>(),
+            p.oldest_recorded_at.map_or(0, |t| (now - t).max(0)),
+        ),
+        Err(e) => {
+            dispatch_error.get_or_insert(format!("pending deliveries unreadable: {e}"));
+            (Vec::new(), 0)
+        }
+    };
     for o in &overdue {
         tracing::error!(alert_id = %o.alert_id, alert_type = %o.alert_type, waiting_minutes = o.waiting_minutes, sinks = ?o.failing_sinks.iter().map(|(s, _)| s).collect::<Vec<_>>(), "alert overdue: it has reached no sink");
     }
@@ -304,12 +308,19 @@ credential = { type = "secret", secret = "env:X" }
         let room = budget(240).for_job().unwrap();
         assert!(room <= Duration::from_secs(210) && room > Duration::from_secs(200));
         let short = budget(20).for_job().unwrap();
-        assert!(short <= Duration::from_secs(15), "a quarter of 20 s is kept");
+        assert!(
+            short <= Duration::from_secs(15),
+            "a quarter of 20 s is kept"
+        );
         let spent = Budget {
             started: Instant::now() - Duration::from_secs(200),
             start: 0,
             total: Duration::from_secs(240),
         };
-        assert_eq!(spent.for_job(), None, "40 s left: 10 s after the reserve, under 15 s");
+        assert_eq!(
+            spent.for_job(),
+            None,
+            "40 s left: 10 s after the reserve, under 15 s"
+        );
     }
 }

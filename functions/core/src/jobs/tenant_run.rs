@@ -22,7 +22,11 @@ use crate::state::StateError;
 pub(super) struct TenantClient(Option<Result<GraphClient, String>>);
 
 impl TenantClient {
-    async fn get(&mut self, run: &JobRun<'_>, tenant: &TenantConfig) -> Result<GraphClient, String> {
+    async fn get(
+        &mut self,
+        run: &JobRun<'_>,
+        tenant: &TenantConfig,
+    ) -> Result<GraphClient, String> {
         if let Some(built) = &self.0 {
             return built.clone();
         }
@@ -115,23 +119,25 @@ async fn run_job(
     time: Duration,
     metrics: &mut GraphMetrics,
 ) -> Result<JobReport, JobError> {
-    let (graph, job_client): (Arc<dyn GraphPort>, Option<GraphClient>) =
-        match client.get(run, tenant).await {
-            Ok(shared) => {
-                // Break-glass reads are the ones that must get through when Graph is busy
-                // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
-                let c = shared.for_job(job == JobName::BreakGlass, time);
-                (Arc::new(c.clone()), Some(c))
-            }
-            Err(reason) => {
-                tracing::error!(tenant = %tenant.name, error = %reason, "the tenant's credential cannot be used");
-                let label = TenantLabel {
-                    name: tenant.name.clone(),
-                    id: tenant.id.clone(),
-                };
-                (Arc::new(UnavailableGraph::new(label, reason)), None)
-            }
-        };
+    let (graph, job_client): (Arc<dyn GraphPort>, Option<GraphClient>) = match client
+        .get(run, tenant)
+        .await
+    {
+        Ok(shared) => {
+            // Break-glass reads are the ones that must get through when Graph is busy
+            // (REFERENCE.md §2; Graph docs `throttling.md`, x-ms-throttle-priority).
+            let c = shared.for_job(job == JobName::BreakGlass, time);
+            (Arc::new(c.clone()), Some(c))
+        }
+        Err(reason) => {
+            tracing::error!(tenant = %tenant.name, error = %reason, "the tenant's credential cannot be used");
+            let label = TenantLabel {
+                name: tenant.name.clone(),
+                id: tenant.id.clone(),
+            };
+            (Arc::new(UnavailableGraph::new(label, reason)), None)
+        }
+    };
     let ctx = JobContext {
         tenant: TenantRef {
             id: tenant.id.clone(),

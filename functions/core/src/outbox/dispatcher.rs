@@ -127,16 +127,12 @@ impl Dispatcher {
         'batches: loop {
             let keys = self.outbox_store.due_keys(clock(), BATCH).await?;
             let full = keys.len() == BATCH;
-            let mut fresh: Vec<DeliveryKey> =
+            let mut fresh: std::collections::VecDeque<DeliveryKey> =
                 keys.into_iter().filter(|k| !tried.contains(k)).collect();
             if fresh.is_empty() {
                 break;
             }
-            // Dispatchers racing on one store start at different places in the batch, so they
-            // spread over it instead of all contending for its first item.
-            let start = rand::thread_rng().gen_range(0..fresh.len());
-            fresh.rotate_left(start);
-            for key in fresh {
+            while let Some(key) = fresh.pop_front() {
                 if out_of_time() {
                     report.unfinished = true;
                     break 'batches;
@@ -153,7 +149,14 @@ impl Dispatcher {
                     .claim(&key, &self.owner, t, t + CLAIM_SECS)
                     .await?
                 else {
-                    continue; // another dispatcher has it, or it was just sent
+                    // Another dispatcher is working here: jump to a random place in the rest of
+                    // the batch instead of following it item by item. Alone, a dispatcher keeps
+                    // the oldest-first order.
+                    if !fresh.is_empty() {
+                        let skip = rand::thread_rng().gen_range(0..fresh.len());
+                        fresh.rotate_left(skip);
+                    }
+                    continue;
                 };
                 if let Some(next) = self
                     .deliver(&key, &d, &clock, &mut report, &mut recovered)
@@ -258,9 +261,7 @@ impl Dispatcher {
         report: &mut DispatchReport,
     ) -> Result<(), StateError> {
         match result {
-            Err(StateError::ClaimLost {
-                alert_id, sink, ..
-            }) => {
+            Err(StateError::ClaimLost { alert_id, sink, .. }) => {
                 tracing::warn!(sink = %sink, alert_id = %alert_id, owner = %self.owner, "claim expired during the send and another dispatcher took the item; it may be posted twice");
                 report.claims_lost += 1;
                 Ok(())

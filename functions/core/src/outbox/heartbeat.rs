@@ -25,10 +25,7 @@ pub fn heartbeat(sink: &str, every_days: u32, now: i64) -> Alert {
         at,
     )
     .with_evidence("sink", sink)
-    .with_evidence(
-        "periodStart",
-        at.to_rfc3339_opts(SecondsFormat::Secs, true),
-    )
+    .with_evidence("periodStart", at.to_rfc3339_opts(SecondsFormat::Secs, true))
     .with_evidence("everyDays", every_days)
 }
 
@@ -46,7 +43,11 @@ pub async fn record_heartbeats(
     let mut new = 0;
     for sink in sinks {
         let alert = heartbeat(sink, every_days, now);
-        if outbox.record_to(&alert, std::slice::from_ref(sink), now).await? == Recorded::New {
+        if outbox
+            .record_to(&alert, std::slice::from_ref(sink), now)
+            .await?
+            == Recorded::New
+        {
             new += 1;
         }
     }

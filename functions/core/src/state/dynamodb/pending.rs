@@ -85,7 +85,10 @@ impl DynamoStore {
             if !sent && recorded_at <= recorded_before {
                 report.undelivered.push(Undelivered {
                     alert_id: id,
-                    kind: first.alert["type"].as_str().unwrap_or("unknown").to_string(),
+                    kind: first.alert["type"]
+                        .as_str()
+                        .unwrap_or("unknown")
+                        .to_string(),
                     recorded_at,
                     pending: pending
                         .iter()
@@ -94,9 +97,9 @@ impl DynamoStore {
                 });
             }
         }
-        report.undelivered.sort_by(|a, b| {
-            (a.recorded_at, &a.alert_id).cmp(&(b.recorded_at, &b.alert_id))
-        });
+        report
+            .undelivered
+            .sort_by(|a, b| (a.recorded_at, &a.alert_id).cmp(&(b.recorded_at, &b.alert_id)));
         report.undelivered.truncate(limit);
         Ok(report)
     }

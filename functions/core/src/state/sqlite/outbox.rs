@@ -96,7 +96,15 @@ impl SqliteStore {
             let n = c
                 .execute(
                     sql,
-                    params![key.alert_id, key.sink, owner, attempts, next, error, expires_at],
+                    params![
+                        key.alert_id,
+                        key.sink,
+                        owner,
+                        attempts,
+                        next,
+                        error,
+                        expires_at
+                    ],
                 )
                 .map_err(backend)?;
             if n == 0 {
@@ -352,7 +360,11 @@ mod tests {
         migrate(&c).unwrap();
         migrate(&c).unwrap();
         let owner: Option<String> = c
-            .query_row("SELECT claim_owner FROM deliveries WHERE alert_id = 'a'", [], |r| r.get(0))
+            .query_row(
+                "SELECT claim_owner FROM deliveries WHERE alert_id = 'a'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(owner, None);
     }
