@@ -144,7 +144,7 @@ async fn a_throttled_first_tenant_does_not_hold_back_the_others_alerts() {
         tokio::spawn(async move { run(&config, &stores, sinks, now, budget).await })
     };
     // The other tenants' alerts arrive while the throttled tenant is still waiting on Graph.
-    while per_tenant(&hook).get(&t2).is_none() || per_tenant(&hook).get(&t3).is_none() {
+    while !per_tenant(&hook).contains_key(&t2) || !per_tenant(&hook).contains_key(&t3) {
         assert!(
             started.elapsed() < Duration::from_secs(6),
             "the healthy tenants' alerts did not arrive while the throttled one ran"
@@ -268,7 +268,9 @@ async fn one_heartbeat_per_sink_per_period_across_many_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_credential_that_cannot_be_resolved_raises_monitoring_blind_once() {
     let id = tenant_id(1);
-    let emu = Emulator::start(scenario(&[id.clone()])).await.unwrap();
+    let emu = Emulator::start(scenario(std::slice::from_ref(&id)))
+        .await
+        .unwrap();
     let hook = Receiver::start(0, 200).await;
     // A secret reference to a variable nobody set: the Secrets Manager secret was deleted.
     let text = tenant(

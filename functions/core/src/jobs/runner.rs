@@ -8,6 +8,7 @@
 //! is dispatched after every (tenant, job), so a throttled tenant never holds back another
 //! tenant's critical alert.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::Mutex;
 
+use super::run_delivery::{Budget, Delivery};
 use super::summary::{OverdueAlert, UnavailableSink};
 use super::tenant_run::{run_tenant_job, TenantClient};
 use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
@@ -26,12 +28,6 @@ use crate::state::Stores;
 
 /// Tenants whose jobs run at the same time in one run.
 pub const TENANTS_AT_ONCE: usize = 4;
-/// Kept free at the end of the budget for the last delivery and the report (a quarter of a
-/// shorter budget).
-pub const DELIVERY_RESERVE: Duration = Duration::from_secs(30);
-/// A job is not started with less time than this left (a quarter of a shorter budget): it
-/// would be killed, not finish.
-pub const MIN_JOB_TIME: Duration = Duration::from_secs(15);
 /// Overdue alerts listed at most per run (the count in the metric saturates here).
 const OVERDUE_LISTED: usize = 100;
 
@@ -53,60 +49,6 @@ pub struct JobRun<'a> {
     pub deadline: Duration,
 }
 
-/// The run's clock and budget: `now` advanced by a monotonic clock.
-pub(super) struct Budget {
-    started: Instant,
-    start: i64,
-    total: Duration,
-}
-
-impl Budget {
-    pub(super) fn now(&self) -> i64 {
-        self.start + self.started.elapsed().as_secs() as i64
-    }
-
-    fn left(&self) -> Duration {
-        self.total.saturating_sub(self.started.elapsed())
-    }
-
-    fn reserve(&self) -> Duration {
-        DELIVERY_RESERVE.min(self.total / 4)
-    }
-
-    fn min_job(&self) -> Duration {
-        MIN_JOB_TIME.min(self.total / 4)
-    }
-
-    /// What a job may use now, or `None` when it would not fit.
-    pub(super) fn for_job(&self) -> Option<Duration> {
-        let left = self.left().saturating_sub(self.reserve());
-        (left >= self.min_job()).then_some(left)
-    }
-}
-
-/// One dispatch at a time within the run; several runs may dispatch at once (claims).
-struct Delivery {
-    dispatcher: Dispatcher,
-    report: Mutex<(DispatchReport, Option<String>)>,
-}
-
-impl Delivery {
-    async fn dispatch(&self, budget: &Budget) {
-        let mut guard = self.report.lock().await;
-        match self
-            .dispatcher
-            .dispatch_within(budget.now(), Some(budget.left()))
-            .await
-        {
-            Ok(d) => guard.0.absorb(d),
-            Err(e) => {
-                tracing::error!(error = %e, "delivery could not run");
-                guard.1 = Some(e.to_string());
-            }
-        }
-    }
-}
-
 /// Runs `run.jobs` for every selected tenant that configures them, delivering after each.
 pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
     let budget = Budget {
@@ -125,6 +67,7 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
         )
         .with_owner(run.owner.clone()),
         report: Mutex::new((DispatchReport::default(), None)),
+        again: AtomicBool::new(false),
     };
     let names: Vec<String> = run.sinks.iter().map(|s| s.name().to_string()).collect();
     let every = run.config.delivery.heartbeat_days;
@@ -156,7 +99,7 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
         .await;
     per_tenant.sort_by_key(|(i, _)| *i);
     let results = per_tenant.into_iter().flat_map(|(_, r)| r).collect();
-    delivery.dispatch(&budget).await;
+    delivery.dispatch_last(&budget).await;
     finish(&run, &budget, delivery, results, heartbeats).await
 }
 
@@ -296,31 +239,5 @@ credential = { type = "secret", secret = "env:X" }
         assert!(!selects("fabrikam", tenant));
         assert!(!configures(tenant, JobName::BreakGlass));
         assert!(!configures(tenant, JobName::Dormant));
-    }
-
-    #[test]
-    fn a_job_is_started_only_with_time_for_it_and_the_last_delivery() {
-        let budget = |total: u64| Budget {
-            started: Instant::now(),
-            start: 0,
-            total: Duration::from_secs(total),
-        };
-        let room = budget(240).for_job().unwrap();
-        assert!(room <= Duration::from_secs(210) && room > Duration::from_secs(200));
-        let short = budget(20).for_job().unwrap();
-        assert!(
-            short <= Duration::from_secs(15),
-            "a quarter of 20 s is kept"
-        );
-        let spent = Budget {
-            started: Instant::now() - Duration::from_secs(200),
-            start: 0,
-            total: Duration::from_secs(240),
-        };
-        assert_eq!(
-            spent.for_job(),
-            None,
-            "40 s left: 10 s after the reserve, under 15 s"
-        );
     }
 }

@@ -17,6 +17,7 @@
 //! DynamoDB's TTL deletes expired items lazily (REFERENCE.md §10: moto never does), so every
 //! conditional write also treats `expires_at <= now` as absent, the Powertools idempotency way.
 
+mod claims;
 mod findings;
 mod items;
 mod outbox;

@@ -1,13 +1,10 @@
 //! The outbox of the DynamoDB adapter: an alert item and one delivery item per sink, written in
-//! one `TransactWriteItems` conditional on the alert id being new. A dispatcher claims a delivery
-//! with one conditional `UpdateItem` (pending and due, i.e. never claimed or its claim expired)
-//! that moves `next_attempt_at` to the claim's expiry; every later write is conditional on
-//! `claim_owner`, so a dispatcher that lost its claim changes nothing.
+//! one `TransactWriteItems` conditional on the alert id being new. Claims and the writes of a
+//! claim holder are in `claims.rs`.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::items::{get_n, get_s, n, s, Item};
 use super::{backend, corrupt, DynamoStore};
@@ -24,7 +21,7 @@ pub(super) fn alert_pk(id: &str) -> String {
     format!("ALERT#{id}")
 }
 
-fn delivery_sk(sink: &str) -> String {
+pub(super) fn delivery_sk(sink: &str) -> String {
     format!("DELIVERY#{sink}")
 }
 
@@ -97,44 +94,6 @@ impl DynamoStore {
         let put = put.build().map_err(|e| corrupt(e.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
-
-    /// One write of a delivery `owner` holds; a failed condition means the claim was lost.
-    async fn update_claimed(
-        &self,
-        key: &DeliveryKey,
-        owner: &str,
-        expr: &str,
-        values: Vec<(&str, AttributeValue)>,
-    ) -> Result<(), StateError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(alert_pk(&key.alert_id)))
-            .key("sk", s(delivery_sk(&key.sink)))
-            .update_expression(expr)
-            .condition_expression("claim_owner = :owner AND #status = :pending")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":pending", s("pending"));
-        for (name, value) in values {
-            update = update.expression_attribute_values(name, value);
-        }
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if condition_failed(&e) => Err(StateError::ClaimLost {
-                alert_id: key.alert_id.clone(),
-                sink: key.sink.clone(),
-                owner: owner.to_string(),
-            }),
-            Err(e) => Err(backend(e)),
-        }
-    }
-}
-
-fn condition_failed<R>(e: &aws_sdk_dynamodb::error::SdkError<UpdateItemError, R>) -> bool {
-    e.as_service_error()
-        .is_some_and(|se| se.is_conditional_check_failed_exception())
 }
 
 #[async_trait]
@@ -267,38 +226,11 @@ impl OutboxStore for DynamoStore {
         now: i64,
         until: i64,
     ) -> Result<Option<Delivery>, StateError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(alert_pk(&key.alert_id)))
-            .key("sk", s(delivery_sk(&key.sink)))
-            .update_expression("SET claim_owner = :owner, next_attempt_at = :until")
-            .condition_expression("#status = :pending AND next_attempt_at <= :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":owner", s(owner))
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":pending", s("pending"))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out.attributes.as_ref().map(to_delivery).transpose(),
-            Err(e) if condition_failed(&e) => Ok(None),
-            Err(e) => Err(backend(e)),
-        }
+        self.claim_item(key, owner, now, until).await
     }
 
     async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError> {
-        let expr = "SET #status = :st, next_attempt_at = :now, expires_at = :exp ADD attempts :one REMOVE due_pk, last_error";
-        let values = vec![
-            (":st", s("sent")),
-            (":now", n(now)),
-            (":exp", n(now + DEDUP_TTL_SECS)),
-            (":one", n(1)),
-        ];
-        self.update_claimed(key, owner, expr, values).await
+        self.mark_sent_item(key, owner, now).await
     }
 
     async fn reschedule(
@@ -309,13 +241,8 @@ impl OutboxStore for DynamoStore {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StateError> {
-        let expr = "SET attempts = :a, next_attempt_at = :next, last_error = :err REMOVE expires_at, claim_owner";
-        let values = vec![
-            (":a", n(attempts.into())),
-            (":next", n(next_attempt_at)),
-            (":err", s(error)),
-        ];
-        self.update_claimed(key, owner, expr, values).await
+        self.reschedule_item(key, owner, attempts, next_attempt_at, error)
+            .await
     }
 
     async fn mark_failed(
@@ -326,15 +253,8 @@ impl OutboxStore for DynamoStore {
         reason: &str,
         now: i64,
     ) -> Result<(), StateError> {
-        let expr = "SET #status = :st, attempts = :a, next_attempt_at = :now, last_error = :err, expires_at = :exp REMOVE due_pk";
-        let values = vec![
-            (":st", s("failed")),
-            (":a", n(attempts.into())),
-            (":now", n(now)),
-            (":err", s(reason)),
-            (":exp", n(now + DEDUP_TTL_SECS)),
-        ];
-        self.update_claimed(key, owner, expr, values).await
+        self.mark_failed_item(key, owner, attempts, reason, now)
+            .await
     }
 
     async fn pending_report(

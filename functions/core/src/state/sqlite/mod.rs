@@ -4,7 +4,9 @@
 //! in WAL mode so readers never block the writer, and a busy timeout waits out the other writer.
 
 mod lease;
+mod migrate;
 mod outbox;
+mod pending;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -67,7 +69,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
-        outbox::migrate(&conn)?;
+        migrate::migrate(&conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })

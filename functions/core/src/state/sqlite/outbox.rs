@@ -9,7 +9,7 @@ use super::{backend, corrupt, SqliteStore};
 use crate::alert::Alert;
 use crate::state::{
     Delivery, DeliveryKey, DeliveryStatus, OutboxStore, PendingReport, Recorded, StateError,
-    Undelivered, DEDUP_TTL_SECS,
+    DEDUP_TTL_SECS,
 };
 
 const DELIVERY_SELECT: &str = "SELECT d.alert_id, d.sink, a.body, d.status, d.attempts,
@@ -57,19 +57,6 @@ fn to_delivery(
         claim_owner,
         recorded_at,
     })
-}
-
-/// Adds the claim column to a state file written before deliveries were claimed.
-pub(super) fn migrate(conn: &Connection) -> Result<(), StateError> {
-    let has_claim: bool = conn
-        .prepare("SELECT 1 FROM pragma_table_info('deliveries') WHERE name = 'claim_owner'")
-        .and_then(|mut s| s.exists([]))
-        .map_err(backend)?;
-    if !has_claim {
-        conn.execute_batch("ALTER TABLE deliveries ADD COLUMN claim_owner TEXT")
-            .map_err(backend)?;
-    }
-    Ok(())
 }
 
 fn select_one(c: &Connection, key: &DeliveryKey) -> Result<Option<Delivery>, StateError> {
@@ -288,84 +275,6 @@ impl OutboxStore for SqliteStore {
         recorded_before: i64,
         limit: usize,
     ) -> Result<PendingReport, StateError> {
-        self.with(move |c| {
-            let oldest: Option<i64> = c
-                .query_row(
-                    "SELECT MIN(a.recorded_at) FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                     WHERE d.status = 'pending'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            let mut stmt = c
-                .prepare(
-                    "SELECT a.id, a.body, a.recorded_at, d.sink, d.last_error
-                     FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                     WHERE d.status = 'pending' AND a.recorded_at <= ?1
-                       AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.alert_id = d.alert_id AND s.status = 'sent')
-                     ORDER BY a.recorded_at, a.id, d.sink",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![recorded_before], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                    ))
-                })
-                .map_err(backend)?;
-            let mut undelivered: Vec<Undelivered> = Vec::new();
-            for row in rows {
-                let (id, body, recorded_at, sink, error) = row.map_err(backend)?;
-                if let Some(last) = undelivered.last_mut().filter(|u| u.alert_id == id) {
-                    last.pending.push((sink, error));
-                    continue;
-                }
-                if undelivered.len() == limit {
-                    break;
-                }
-                let body: serde_json::Value = serde_json::from_str(&body).map_err(corrupt)?;
-                undelivered.push(Undelivered {
-                    alert_id: id,
-                    kind: body["type"].as_str().unwrap_or("unknown").to_string(),
-                    recorded_at,
-                    pending: vec![(sink, error)],
-                });
-            }
-            Ok(PendingReport {
-                oldest_recorded_at: oldest,
-                undelivered,
-            })
-        })
-        .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_state_file_from_before_claims_gains_the_claim_column_and_keeps_its_rows() {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(
-            "CREATE TABLE deliveries (alert_id TEXT, sink TEXT, status TEXT NOT NULL, attempts INTEGER NOT NULL,
-               next_attempt_at INTEGER NOT NULL, last_error TEXT, expires_at INTEGER, PRIMARY KEY (alert_id, sink));
-             INSERT INTO deliveries VALUES ('a', 'slack', 'pending', 0, 10, NULL, NULL);",
-        )
-        .unwrap();
-        migrate(&c).unwrap();
-        migrate(&c).unwrap();
-        let owner: Option<String> = c
-            .query_row(
-                "SELECT claim_owner FROM deliveries WHERE alert_id = 'a'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(owner, None);
+        self.pending(recorded_before, limit).await
     }
 }
