@@ -37,7 +37,7 @@ async fn run<S: StateStore + Clone + 'static>(store: S, n: usize, url: &str) -> 
         "bench",
         Secret::new(url),
         key,
-        http_client(),
+        http_client().expect("HTTP client"),
     ));
     let shared = Arc::new(store);
     let route = Route {
