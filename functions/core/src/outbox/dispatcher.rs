@@ -124,15 +124,24 @@ impl Dispatcher {
         let mut down: HashMap<String, i64> = HashMap::new();
         let mut tried: HashSet<DeliveryKey> = HashSet::new();
         let mut recovered: HashSet<String> = HashSet::new();
+        // Whether another dispatcher has been seen working this store in this dispatch.
+        let mut contended = false;
         'batches: loop {
             let keys = self.outbox_store.due_keys(clock(), BATCH).await?;
             let full = keys.len() == BATCH;
-            let mut fresh: std::collections::VecDeque<DeliveryKey> =
+            let mut fresh: Vec<DeliveryKey> =
                 keys.into_iter().filter(|k| !tried.contains(k)).collect();
             if fresh.is_empty() {
                 break;
             }
-            while let Some(key) = fresh.pop_front() {
+            if contended {
+                // Dispatchers racing on one store start at different places in the list, so
+                // they spread over it instead of all claiming its first items. Alone, a
+                // dispatcher keeps the oldest-first order.
+                let start = rand::thread_rng().gen_range(0..fresh.len());
+                fresh.rotate_left(start);
+            }
+            for key in fresh {
                 if out_of_time() {
                     report.unfinished = true;
                     break 'batches;
@@ -149,14 +158,11 @@ impl Dispatcher {
                     .claim(&key, &self.owner, t, t + CLAIM_SECS)
                     .await?
                 else {
-                    // Another dispatcher is working here: jump to a random place in the rest of
-                    // the batch instead of following it item by item. Alone, a dispatcher keeps
-                    // the oldest-first order.
-                    if !fresh.is_empty() {
-                        let skip = rand::thread_rng().gen_range(0..fresh.len());
-                        fresh.rotate_left(skip);
-                    }
-                    continue;
+                    // Another dispatcher is working here. The items it claimed have left the due
+                    // set: list again rather than try each of them (a failed conditional write
+                    // still costs a write on DynamoDB).
+                    contended = true;
+                    continue 'batches;
                 };
                 if let Some(next) = self
                     .deliver(&key, &d, &clock, &mut report, &mut recovered)
