@@ -13,45 +13,9 @@ use std::time::Duration;
 
 use entrawatch_emulator::{Emulator, Scenario};
 use outbox_support::{signature_verifies, Receiver, SECRET};
-use serde_json::{json, Value};
+use serde_json::json;
+use support::function::{config_toml, emf_lines, function_env, BG1, BG2, BINARY};
 use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_break-glass");
-const TENANT: &str = "11111111-2222-3333-4444-555555555555";
-const BG1: &str = "0b000000-0000-4000-8000-0000000000b1";
-const BG2: &str = "0b000000-0000-4000-8000-0000000000b2";
-
-fn config_toml(graph: &str) -> String {
-    format!(
-        r#"
-[[tenants]]
-name = "contoso"
-id = "{TENANT}"
-client_id = "aaaaaaaa-bbbb-cccc-dddd-000000000001"
-credential = {{ type = "secret", secret = "env:ENTRA_CLIENT_SECRET" }}
-graph_url = "{graph}"
-login_url = "{graph}"
-[tenants.break_glass]
-accounts = ["{BG1}", "{BG2}"]
-
-[[sinks]]
-name = "secops"
-type = "webhook"
-url = "env:SECOPS_WEBHOOK_URL"
-secret = "env:SECOPS_WEBHOOK_SECRET"
-min_severity = "info"
-"#
-    )
-}
-
-fn emf_lines(stdout: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(stdout)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scheduled_run_delivers_each_alert_once_across_invocations() {
@@ -64,17 +28,13 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
     let mut function = spawn_function(
         BINARY,
         &api,
-        &[
-            ("ENTRAWATCH_CONFIG_TOML", config_toml(&emulator.url())),
-            ("ENTRAWATCH_TABLE", table.clone()),
-            (
-                "AWS_ENDPOINT_URL_DYNAMODB",
-                state_support::moto_url().to_string(),
-            ),
-            ("ENTRA_CLIENT_SECRET", "demo-secret-not-real".into()),
-            ("SECOPS_WEBHOOK_URL", receiver.url.clone()),
-            ("SECOPS_WEBHOOK_SECRET", SECRET.into()),
-        ],
+        &function_env(
+            config_toml(&emulator.url(), &[BG1, BG2], ""),
+            &table,
+            state_support::moto_url(),
+            &receiver.url,
+            SECRET,
+        ),
         &stdout,
     );
 
@@ -160,9 +120,6 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
         assert_eq!(line["AlertsOverdue"], 0, "{line}");
         assert_eq!(line["OldestPendingDeliveryAge"], 0, "{line}");
     }
-    let log = std::fs::read_to_string(&stdout).unwrap();
-    assert!(!log.contains("demo-secret-not-real"), "no secret in logs");
-    assert!(!log.contains("secret-path-token"), "no webhook URL in logs");
     let _ = std::fs::remove_file(&stdout);
     emulator.stop().await;
 }

@@ -14,34 +14,8 @@ use std::time::Duration;
 use entrawatch_emulator::{Emulator, Scenario};
 use outbox_support::{Receiver, SECRET};
 use serde_json::{json, Value};
+use support::function::{config_toml, emf_lines, function_env, BG1, BINARY, TENANT};
 use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_break-glass");
-const TENANT: &str = "11111111-2222-3333-4444-555555555555";
-const BG1: &str = "0b000000-0000-4000-8000-0000000000b1";
-
-fn config_toml(graph: &str) -> String {
-    format!(
-        r#"
-[[tenants]]
-name = "contoso"
-id = "{TENANT}"
-client_id = "aaaaaaaa-bbbb-cccc-dddd-000000000001"
-credential = {{ type = "secret", secret = "env:ENTRA_CLIENT_SECRET" }}
-graph_url = "{graph}"
-login_url = "{graph}"
-[tenants.break_glass]
-accounts = ["{BG1}"]
-
-[[sinks]]
-name = "secops"
-type = "webhook"
-url = "env:SECOPS_WEBHOOK_URL"
-secret = "env:SECOPS_WEBHOOK_SECRET"
-min_severity = "info"
-"#
-    )
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schedule_fans_out_and_the_queue_event_runs_the_tenant() {
@@ -64,22 +38,17 @@ async fn schedule_fans_out_and_the_queue_event_runs_the_tenant() {
     let api = RuntimeApi::start(Duration::from_secs(120)).await;
     let stdout =
         std::env::temp_dir().join(format!("entrawatch-bg-fanout-{}.log", std::process::id()));
-    let moto = state_support::moto_url().to_string();
-    let mut function = spawn_function(
-        BINARY,
-        &api,
-        &[
-            ("ENTRAWATCH_CONFIG_TOML", config_toml(&emulator.url())),
-            ("ENTRAWATCH_TABLE", table),
-            ("ENTRAWATCH_FANOUT_QUEUE_URL", queue.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", moto.clone()),
-            ("AWS_ENDPOINT_URL_SQS", moto),
-            ("ENTRA_CLIENT_SECRET", "demo-secret-not-real".into()),
-            ("SECOPS_WEBHOOK_URL", receiver.url.clone()),
-            ("SECOPS_WEBHOOK_SECRET", SECRET.into()),
-        ],
-        &stdout,
+    let moto = state_support::moto_url();
+    let mut env = function_env(
+        config_toml(&emulator.url(), &[BG1], ""),
+        &table,
+        moto,
+        &receiver.url,
+        SECRET,
     );
+    env.push(("ENTRAWATCH_FANOUT_QUEUE_URL", queue.clone()));
+    env.push(("AWS_ENDPOINT_URL_SQS", moto.to_string()));
+    let mut function = spawn_function(BINARY, &api, &env, &stdout);
 
     api.invoke("req-schedule", json!({"job": "break-glass"}));
     let fanned = api.outcome("req-schedule", Duration::from_secs(60)).await;
@@ -129,20 +98,14 @@ async fn schedule_fans_out_and_the_queue_event_runs_the_tenant() {
     function.kill().ok();
     function.wait().ok();
 
-    let log = std::fs::read_to_string(&stdout).unwrap();
-    let emf: Vec<Value> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect();
+    let emf = emf_lines(&stdout);
     assert_eq!(
         emf.len(),
         1,
         "the worker's run reports metrics; the fan-out does not"
     );
     assert_eq!(emf[0]["RunsSucceeded"], 1);
-    assert!(!log.contains("demo-secret-not-real"), "no secret in logs");
-    assert!(!log.contains("secret-path-token"), "no webhook URL in logs");
+    let log = std::fs::read_to_string(&stdout).unwrap();
     assert!(!log.contains(&queue), "no queue URL in logs");
     let _ = std::fs::remove_file(&stdout);
     emulator.stop().await;

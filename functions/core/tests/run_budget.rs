@@ -4,17 +4,17 @@
 //! started and is reported as retryable; the heartbeat goes to each sink once per period; a
 //! credential that cannot be resolved raises the tenant's `monitoring.blind` once.
 
+mod break_glass_support;
 mod outbox_support;
+mod state_support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use break_glass_support::run_all as run;
 use chrono::{DateTime, Utc};
 use entrawatch_core::config::Config;
-use entrawatch_core::jobs::{run_jobs, JobName, JobRun, RunSummary, TenantJobOutcome};
-use entrawatch_core::secrets::SecretResolver;
-use entrawatch_core::sinks::Sink;
+use entrawatch_core::jobs::{RunSummary, TenantJobOutcome};
 use entrawatch_core::state::sqlite::SqliteStore;
 use entrawatch_core::state::Stores;
 use entrawatch_emulator::{Emulator, Scenario};
@@ -61,28 +61,6 @@ fn scenario(ids: &[String]) -> Scenario {
         scenario.tenants.push(t);
     }
     scenario
-}
-
-async fn run(
-    config: &Config,
-    stores: &Stores,
-    sinks: Vec<Arc<dyn Sink>>,
-    now: DateTime<Utc>,
-    budget: Duration,
-) -> RunSummary {
-    let resolver = SecretResolver::new();
-    run_jobs(JobRun {
-        config,
-        jobs: &[JobName::BreakGlass],
-        tenants: None,
-        stores: stores.clone(),
-        resolver: &resolver,
-        sinks,
-        now,
-        owner: format!("test-{}", uuid::Uuid::new_v4().simple()),
-        deadline: budget,
-    })
-    .await
 }
 
 /// Alerts per tenant id among what the receiver accepted.

@@ -1,1 +1,2 @@
+pub mod function;
 pub mod runtime_api;
