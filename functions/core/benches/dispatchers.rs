@@ -34,18 +34,12 @@ mod outbox_support;
 mod state_support;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use entrawatch_core::alert::Alert;
 use entrawatch_core::outbox::{Dispatcher, Outbox, RetryPolicy, CLAIM_SECS};
 use entrawatch_core::sinks::webhook::{SigningKey, WebhookSink};
 use entrawatch_core::sinks::{http_client, Sink, SEND_TIMEOUT};
-use entrawatch_core::state::{
-    Delivery, DeliveryKey, OutboxStore, PendingReport, Recorded, StateError,
-};
 use entrawatch_core::Secret;
 use outbox_support::{alert, id_of, route, Receiver, NOW, SECRET};
 use state_support::fixtures::{self, Fixture};
@@ -94,77 +88,6 @@ impl Row {
     }
 }
 
-/// A dispatcher's store, counting its `claim` calls; everything else passes through.
-struct Counted<S> {
-    inner: Arc<S>,
-    claims: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl<S: OutboxStore> OutboxStore for Counted<S> {
-    async fn record(
-        &self,
-        alert: &Alert,
-        sinks: &[String],
-        now: i64,
-    ) -> Result<Recorded, StateError> {
-        self.inner.record(alert, sinks, now).await
-    }
-    async fn due(&self, now: i64, limit: usize) -> Result<Vec<Delivery>, StateError> {
-        self.inner.due(now, limit).await
-    }
-    async fn due_keys(&self, now: i64, limit: usize) -> Result<Vec<DeliveryKey>, StateError> {
-        self.inner.due_keys(now, limit).await
-    }
-    async fn deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StateError> {
-        self.inner.deliveries(alert_id).await
-    }
-    async fn claim(
-        &self,
-        key: &DeliveryKey,
-        owner: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<Option<Delivery>, StateError> {
-        self.claims.fetch_add(1, Ordering::Relaxed);
-        self.inner.claim(key, owner, now, until).await
-    }
-    async fn mark_sent(&self, key: &DeliveryKey, owner: &str, now: i64) -> Result<(), StateError> {
-        self.inner.mark_sent(key, owner, now).await
-    }
-    async fn reschedule(
-        &self,
-        key: &DeliveryKey,
-        owner: &str,
-        attempts: u32,
-        next_attempt_at: i64,
-        error: &str,
-    ) -> Result<(), StateError> {
-        self.inner
-            .reschedule(key, owner, attempts, next_attempt_at, error)
-            .await
-    }
-    async fn mark_failed(
-        &self,
-        key: &DeliveryKey,
-        owner: &str,
-        attempts: u32,
-        reason: &str,
-        now: i64,
-    ) -> Result<(), StateError> {
-        self.inner
-            .mark_failed(key, owner, attempts, reason, now)
-            .await
-    }
-    async fn pending_report(
-        &self,
-        recorded_before: i64,
-        limit: usize,
-    ) -> Result<PendingReport, StateError> {
-        self.inner.pending_report(recorded_before, limit).await
-    }
-}
-
 fn webhook(url: &str) -> Arc<dyn Sink> {
     let key = SigningKey::parse(&Secret::new(SECRET)).expect("signing key");
     Arc::new(WebhookSink::new(
@@ -192,19 +115,14 @@ async fn level<F: Fixture>(
     for a in &recorded {
         outbox.record(a, NOW).await.expect("record");
     }
-    let claims = Arc::new(AtomicUsize::new(0));
     let start_line = Arc::new(Barrier::new(dispatchers + 1));
     let mut tasks = Vec::with_capacity(dispatchers);
     for i in 0..dispatchers {
         let own = Arc::new(f.open().await);
-        let counted = Arc::new(Counted {
-            inner: own.clone(),
-            claims: claims.clone(),
-        });
         let d = Dispatcher::new(
-            counted.clone(),
-            own,
-            Outbox::new(counted, vec![route(SINK)]),
+            own.clone(),
+            own.clone(),
+            Outbox::new(own, vec![route(SINK)]),
             vec![webhook(&receiver.url)],
             RetryPolicy::default(),
         )
@@ -217,11 +135,12 @@ async fn level<F: Fixture>(
     }
     start_line.wait().await;
     let start = Instant::now();
-    let (mut claims_lost, mut active, mut errors) = (0, 0, Vec::new());
+    let (mut claims_lost, mut claim_tries, mut active, mut errors) = (0, 0, 0, Vec::new());
     for t in tasks {
         match t.await {
             Ok(Ok(report)) => {
                 claims_lost += report.claims_lost;
+                claim_tries += report.claims_tried;
                 active += usize::from(!report.delivered.is_empty());
             }
             Ok(Err(e)) => errors.push(e.to_string()),
@@ -249,7 +168,7 @@ async fn level<F: Fixture>(
         claims_lost,
         missing: alerts - delivered,
         active,
-        claim_tries: claims.load(Ordering::Relaxed),
+        claim_tries,
         errors,
     }
 }

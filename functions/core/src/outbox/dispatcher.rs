@@ -35,6 +35,9 @@ pub struct DispatchReport {
     /// Sends whose claim another dispatcher had taken over by the time they were recorded (the
     /// send took longer than [`CLAIM_SECS`]): that (alert, sink) may be posted twice.
     pub claims_lost: usize,
+    /// Claim writes made (sends and waits with a failing sink): one per item when a dispatcher
+    /// works alone; more when several contend for the same items.
+    pub claims_tried: usize,
     /// The time budget ran out with items still due: the next dispatch takes them.
     pub unfinished: bool,
 }
@@ -47,6 +50,7 @@ impl DispatchReport {
         self.failed += other.failed;
         self.failing_alerts += other.failing_alerts;
         self.claims_lost += other.claims_lost;
+        self.claims_tried += other.claims_tried;
         self.unfinished = other.unfinished;
     }
 }
@@ -147,6 +151,7 @@ impl Dispatcher {
                     break 'batches;
                 }
                 tried.insert(key.clone());
+                report.claims_tried += 1;
                 let t = clock();
                 if let Some(&next) = down.get(&key.sink) {
                     // Wait with the sink's failed item; a claim until then takes no attempt.
