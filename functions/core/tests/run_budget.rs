@@ -73,11 +73,11 @@ fn per_tenant(r: &Receiver) -> HashMap<String, usize> {
     n
 }
 
-/// An emulator whose every answer is 429 with a Retry-After of 5 s: a tenant pointed at it is
-/// throttled until its deadline.
-async fn throttling_emulator() -> Emulator {
+/// An emulator whose every answer is 429 with a Retry-After of `secs`: a tenant pointed at it
+/// retries until its next wait would pass its deadline.
+async fn throttling_emulator(secs: u64) -> Emulator {
     let emu = Emulator::start(Scenario::sample()).await.unwrap();
-    emu.faults().fail_next(429, 100_000, Some(5));
+    emu.faults().fail_next(429, 100_000, Some(secs));
     emu
 }
 
@@ -98,7 +98,8 @@ async fn a_throttled_first_tenant_does_not_hold_back_the_others_alerts() {
     let emu = Emulator::start(scenario(&[t2.clone(), t3.clone()]))
         .await
         .unwrap();
-    let slow = throttling_emulator().await;
+    // Retries every 2 s until about 8 s into the run's 12 s: long after the others are done.
+    let slow = throttling_emulator(2).await;
     let hook = Receiver::start(0, 200).await;
     let text = [
         tenant(
@@ -152,7 +153,9 @@ async fn a_throttled_first_tenant_does_not_hold_back_the_others_alerts() {
 async fn a_tenant_that_would_not_fit_is_not_started_and_is_retryable() {
     // Four throttled tenants fill every slot until the jobs' share of the budget is spent; the
     // fifth is not started with too little time left to finish.
-    let slow = throttling_emulator().await;
+    // Each throttled job gives up at 5 s of its 6 s (its next 5 s wait would pass its deadline),
+    // leaving the fifth 3 s of the 8 s budget: 1 s after the 2 s reserve, under the 2 s minimum.
+    let slow = throttling_emulator(5).await;
     let emu = Emulator::start(scenario(&[tenant_id(5)])).await.unwrap();
     let hook = Receiver::start(0, 200).await;
     let mut text: String = (1..=4)
