@@ -1,4 +1,5 @@
-//! Making tenant-derived text inert in the chat sinks (issue 11, item 6 "Escaping").
+//! Making tenant-derived text inert in the chat sinks (SPEC.md "Alerts": tenant text can never mention a
+//! channel, open a link or change formatting in Slack or Teams).
 //!
 //! Whatever an alert repeats from the tenant (display names, UPNs, app names, failure reasons,
 //! user agents, titles built from them, even the configured tenant name) is chosen by someone
