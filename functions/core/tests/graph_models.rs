@@ -1,4 +1,5 @@
-//! Every real Graph response in `shared/graph-examples/` parses into its model, with the quirks the README lists.
+//! Every real Graph response in `tests/fixtures/graph-examples/` (copied from Microsoft's Graph docs; sources in its
+//! README) parses into its model, with the quirks the README lists.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,7 @@ use serde::de::DeserializeOwned;
 fn examples_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/graph-examples"
+        "/../../tests/fixtures/graph-examples"
     ))
 }
 
@@ -260,8 +261,10 @@ fn eligibility_schedules_read_expiry_and_treat_min_date_as_none() {
 #[test]
 fn model_property_names_exist_in_the_graph_schema() {
     let path = examples_dir().join("schema-extract-from-msgraph-metadata.json");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let schema: serde_json::Value =
+        serde_json::from_str(&text).expect("the schema extract is JSON");
     let names = |entity: &str| -> Vec<String> {
         let list = schema["v1.0"][entity]
             .as_array()

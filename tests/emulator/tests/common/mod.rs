@@ -97,10 +97,10 @@ pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
 
-/// Keys of the first item of a graph-examples file.
+/// Keys of the first item of a file in `tests/fixtures/graph-examples/` (Microsoft's Graph docs).
 pub fn example_keys(file: &str) -> Vec<String> {
     let path = format!(
-        "{}/../../../shared/graph-examples/{file}",
+        "{}/../fixtures/graph-examples/{file}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).expect("graph example readable");

@@ -1,4 +1,4 @@
-//! Typed Microsoft Graph records, shaped after the real responses in `shared/graph-examples/`.
+//! Typed Microsoft Graph records, shaped after the real responses in `tests/fixtures/graph-examples/`.
 //!
 //! Rules every model follows, because real Graph data breaks stricter ones:
 //! - unknown properties are ignored (Graph adds properties without a version bump);

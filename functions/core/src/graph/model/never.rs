@@ -1,7 +1,7 @@
 //! Dates that may mean "never".
 //!
 //! `signInActivity` reports "never" as a missing property, `null`, `""` or `"0001-01-01T00:00:00Z"` (Graph docs
-//! `resources/signinactivity.md`; all four appear in `shared/graph-examples/`). PIM schedules use the same
+//! `resources/signinactivity.md`; all four appear in `tests/fixtures/graph-examples/`). PIM schedules use the same
 //! .NET `DateTime.MinValue` sentinel with an offset (`"0001-01-01T08:00:00Z"`). Every one of them becomes `None`;
 //! anything else must be an RFC 3339 date, and a malformed one is an error rather than a silent "never", because a
 //! wrong "never" turns into a wrong dormancy finding.
