@@ -15,7 +15,7 @@ mod tenant_run;
 pub use invoke::{InvocationError, InvocationResult, ScheduledFunction};
 pub use run_delivery::{DELIVERY_RESERVE, MIN_JOB_TIME};
 pub use runner::{run_jobs, JobRun, TENANTS_AT_ONCE};
-pub use summary::{OverdueAlert, RunSummary, TenantJobOutcome, TenantJobResult, UnavailableSink};
+pub use summary::{OverdueAlert, RunSummary, SinkDown, TenantJobOutcome, TenantJobResult};
 
 use std::sync::Arc;
 

@@ -17,13 +17,13 @@ use futures::StreamExt;
 use tokio::sync::Mutex;
 
 use super::run_delivery::{Budget, Delivery};
-use super::summary::{OverdueAlert, UnavailableSink};
+use super::summary::{OverdueAlert, SinkDown};
 use super::tenant_run::{run_tenant_job, TenantClient};
 use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
 use crate::config::{Config, TenantConfig};
 use crate::outbox::{record_heartbeats, DispatchReport, Dispatcher, Outbox, RetryPolicy};
 use crate::secrets::SecretResolver;
-use crate::sinks::{unavailable_sinks, Sink};
+use crate::sinks::Sink;
 use crate::state::Stores;
 
 /// Tenants whose jobs run at the same time in one run.
@@ -190,9 +190,15 @@ async fn finish(
         delivery_failed: dispatch.failed,
         delivery_claims_lost: dispatch.claims_lost,
         heartbeats_recorded,
-        unavailable_sinks: unavailable_sinks(&run.sinks)
-            .into_iter()
-            .map(|(sink, reason)| UnavailableSink { sink, reason })
+        unavailable_sinks: run
+            .sinks
+            .iter()
+            .filter_map(|s| {
+                Some(SinkDown {
+                    sink: s.name().to_string(),
+                    reason: s.unavailable()?.to_string(),
+                })
+            })
             .collect(),
         overdue,
         oldest_pending_age_secs,

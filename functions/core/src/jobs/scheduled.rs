@@ -337,7 +337,7 @@ credential = { type = "secret", secret = "env:X" }
             delivery_failed: 0,
             delivery_claims_lost: 0,
             heartbeats_recorded: 1,
-            unavailable_sinks: vec![crate::jobs::UnavailableSink {
+            unavailable_sinks: vec![crate::jobs::SinkDown {
                 sink: "slack".into(),
                 reason: "cannot be built: url env:SLACK_URL is not set".into(),
             }],

@@ -38,7 +38,7 @@ pub struct TenantJobResult {
 
 /// A sink that could not be built this run, and why (never a secret).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct UnavailableSink {
+pub struct SinkDown {
     pub sink: String,
     pub reason: String,
 }
@@ -74,7 +74,7 @@ pub struct RunSummary {
     /// Sends recorded after their claim had passed to another dispatcher (possible duplicates).
     pub delivery_claims_lost: usize,
     pub heartbeats_recorded: usize,
-    pub unavailable_sinks: Vec<UnavailableSink>,
+    pub unavailable_sinks: Vec<SinkDown>,
     pub overdue: Vec<OverdueAlert>,
     /// Seconds the oldest pending delivery has waited (0 when nothing is pending).
     pub oldest_pending_age_secs: i64,

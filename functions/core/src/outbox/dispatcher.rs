@@ -6,6 +6,7 @@
 //! `webhook-id` / `dedup_key`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,9 @@ pub struct Dispatcher {
     policy: RetryPolicy,
     outages: Outages,
     owner: String,
+    /// Whether the outages of sinks that cannot be built were recorded: once per dispatcher, not
+    /// on each of a run's dispatches.
+    unavailable_checked: AtomicBool,
 }
 
 impl Dispatcher {
@@ -83,6 +87,7 @@ impl Dispatcher {
             policy,
             outages: Outages::new(cursors, outbox),
             owner: format!("dispatcher-{}", uuid::Uuid::new_v4()),
+            unavailable_checked: AtomicBool::new(false),
         }
     }
 
@@ -90,10 +95,6 @@ impl Dispatcher {
     pub fn with_owner(mut self, owner: impl Into<String>) -> Dispatcher {
         self.owner = owner.into();
         self
-    }
-
-    pub fn owner(&self) -> &str {
-        &self.owner
     }
 
     /// Delivers everything due at `now` (epoch seconds), with no time limit.
@@ -118,7 +119,8 @@ impl Dispatcher {
         let out_of_time =
             || budget.is_some_and(|b| started.elapsed() + SEND_TIMEOUT.min(b / 4) >= b);
         let mut report = DispatchReport::default();
-        for sink in self.sinks.values() {
+        let check = !self.unavailable_checked.swap(true, Ordering::SeqCst);
+        for sink in self.sinks.values().filter(|_| check) {
             if let Some(reason) = sink.unavailable() {
                 self.outages
                     .raise(None, sink.name(), 0, reason, clock(), &mut report)

@@ -149,14 +149,6 @@ pub async fn build_sinks(
     sinks
 }
 
-/// (name, reason) of each sink that could not be built.
-pub fn unavailable_sinks(sinks: &[Arc<dyn Sink>]) -> Vec<(String, String)> {
-    sinks
-        .iter()
-        .filter_map(|s| Some((s.name().to_string(), s.unavailable()?.to_string())))
-        .collect()
-}
-
 /// A configured sink that could not be built: every send fails as retryable with the reason, so
 /// its deliveries wait until the configuration or secret is fixed.
 pub struct UnavailableSink {

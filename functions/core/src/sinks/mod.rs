@@ -10,7 +10,7 @@ pub mod slack;
 pub mod teams;
 pub mod webhook;
 
-pub use build::{build_sink, build_sinks, unavailable_sinks, SinkBuildError, UnavailableSink};
+pub use build::{build_sink, build_sinks, SinkBuildError, UnavailableSink};
 
 use std::time::Duration;
 
