@@ -5,9 +5,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::LogFormat;
 
-pub fn init(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_env("ENTRAWATCH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+/// `default_filter` applies unless `ENTRAWATCH_LOG` is set (an `EnvFilter` directive such as `info` or `debug`).
+pub fn init(format: LogFormat, default_filter: &str) {
+    let filter = EnvFilter::try_from_env("ENTRAWATCH_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Resolved secrets and webhook URLs are masked in every line (SPEC.md "Configuration").

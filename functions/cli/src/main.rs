@@ -111,7 +111,13 @@ enum TokenCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    // The demo prints what a person reads; its log lines only when ENTRAWATCH_LOG asks (SPEC.md "CLI").
+    let default_logs = if matches!(cli.command, Command::Demo) {
+        "off"
+    } else {
+        "info"
+    };
+    logging::init(cli.log_format, default_logs);
     let config_path = cli
         .config
         .clone()

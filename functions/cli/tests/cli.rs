@@ -89,41 +89,90 @@ fn write_config(name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// The demo's alert lines (`    [severity] type: title`), in order.
+fn demo_alerts(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.starts_with("    [") && l.contains("] "))
+        .map(str::trim)
+        .collect()
+}
+
 #[test]
 fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     let out = entrawatch(&["demo"], None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    let (run1, run2) = stdout
-        .split_once("run 2 of break-glass")
-        .unwrap_or_else(|| panic!("two runs: {stdout}"));
-    let alerts = |text: &str, kind: &str| {
-        text.lines()
-            .filter(|l| l.starts_with("alert -> demo-file:") && l.contains(&format!("] {kind} ")))
+    let (run1, rest) = stdout
+        .split_once("\nrun 2: ")
+        .unwrap_or_else(|| panic!("run 2: {stdout}"));
+    let (run2, run3) = rest
+        .split_once("\nrun 3: ")
+        .unwrap_or_else(|| panic!("run 3: {stdout}"));
+    let count = |text: &str, kind: &str| {
+        demo_alerts(text)
+            .iter()
+            .filter(|l| l.contains(&format!("] {kind}: ")))
             .count()
     };
     // The sample tenant: bg1 signed in, bg2 failed a non-interactive sign-in, two changes to bg1,
     // and dormant accounts in one digest.
-    assert_eq!(alerts(run1, "break_glass.sign_in"), 1, "{run1}");
-    assert_eq!(alerts(run1, "break_glass.sign_in_failed"), 1, "{run1}");
-    assert_eq!(alerts(run1, "break_glass.account_changed"), 2, "{run1}");
-    assert_eq!(alerts(run1, "dormant.digest"), 1, "{run1}");
+    assert_eq!(count(run1, "break_glass.sign_in"), 1, "{run1}");
+    assert_eq!(count(run1, "break_glass.sign_in_failed"), 1, "{run1}");
+    assert_eq!(count(run1, "break_glass.account_changed"), 2, "{run1}");
+    assert_eq!(count(run1, "dormant.digest"), 1, "{run1}");
     assert!(
         run1.contains("Emergency account bg1@contoso.onmicrosoft.com signed in"),
         "{run1}"
     );
-    // Run 2: only the sign-in that arrived late in the log; nothing from run 1 again.
+    // Run 2: only the sign-in that arrived late in the log; nothing from run 1 again. Run 3: nothing.
     assert_eq!(
-        run2.lines().filter(|l| l.starts_with("alert -> ")).count(),
-        1,
+        demo_alerts(run2),
+        ["[critical] break_glass.sign_in: Emergency account bg2@contoso.onmicrosoft.com signed in"],
         "{run2}"
+    );
+    let (run3, showed) = run3.split_once("\nwhat this showed:").expect("summary");
+    assert_eq!(demo_alerts(run3), Vec::<&str>::new(), "{run3}");
+    // Each alert once on stdout: the lines above are the only place an alert appears.
+    let all = demo_alerts(&stdout);
+    assert_eq!(all.len(), 6, "{stdout}");
+    let distinct: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        all.len(),
+        "an alert printed twice: {stdout}"
     );
     assert!(
-        run2.contains("[critical] break_glass.sign_in Emergency account bg2@contoso.onmicrosoft.com signed in"),
-        "{run2}"
+        showed.contains(
+            "nothing alerted twice: 6 alert(s) in the sink, 6 distinct id(s); run 3 added 0"
+        ),
+        "{showed}"
     );
+    assert!(showed.contains("entrawatch.example.toml"), "{showed}");
+    // No log line anywhere unless ENTRAWATCH_LOG asks: stderr is empty, stdout has no level names.
+    assert_eq!(stderr, "", "log lines on stderr");
+    for level in ["INFO", "WARN", "DEBUG", "ERROR"] {
+        assert!(!stdout.contains(level), "{level} in stdout: {stdout}");
+    }
     assert!(!stdout.contains("demo-secret-not-real") && !stderr.contains("demo-secret-not-real"));
+}
+
+#[test]
+fn demo_logs_only_when_entrawatch_log_asks() {
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("ENTRAWATCH_LOG", "info")
+        .env_remove("ENTRAWATCH_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run entrawatch");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("INFO"),
+        "ENTRAWATCH_LOG=info shows logs: {stderr}"
+    );
+    assert!(!stderr.contains("demo-secret-not-real"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::net::UrlRefused;
+
 /// How long one fetch may take, connection included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -34,13 +36,9 @@ pub fn client() -> Result<reqwest::Client, String> {
 
 /// Parses a JWKS URL and refuses anything but https, or http to a loopback address.
 pub fn checked_url(text: &str) -> Result<Url, JwksFetchError> {
-    let url = Url::parse(text).map_err(|_| JwksFetchError::NotAUrl(text.to_string()))?;
-    if crate::net::is_secure_transport(&url) {
-        return Ok(url);
-    }
-    Err(JwksFetchError::Insecure {
-        scheme: url.scheme().to_string(),
-        host: url.host_str().unwrap_or("").to_string(),
+    crate::net::checked_url(text).map_err(|e| match e {
+        UrlRefused::NotAUrl => JwksFetchError::NotAUrl(text.to_string()),
+        UrlRefused::Insecure { scheme, host } => JwksFetchError::Insecure { scheme, host },
     })
 }
 

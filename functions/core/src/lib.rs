@@ -10,9 +10,8 @@ pub mod jwks_fetch;
 pub mod net;
 pub mod outbox;
 pub mod redact;
-pub mod secret;
 pub mod secrets;
 pub mod sinks;
 pub mod state;
 
-pub use secret::Secret;
+pub use secrets::Secret;

@@ -184,6 +184,6 @@ async fn plain_http_to_a_non_loopback_host_is_refused() {
         .unwrap_or_default();
     assert_eq!(
         text,
-        format!("{CONTOSO}: invalid Graph settings: graph_url must use https (http is allowed for loopback addresses only)")
+        format!("{CONTOSO}: invalid Graph settings: graph_url must be https (plain http only to a loopback address)")
     );
 }

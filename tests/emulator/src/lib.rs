@@ -28,7 +28,7 @@ pub use clock::Clock;
 pub use faults::{Faults, Stats};
 pub use keys::TokenVersion;
 pub use scenario::{
-    AppSpec, Budget, GeneratorSpec, GroupSpec, Scenario, TenantSpec, ThrottleConfig,
+    AppSpec, Budget, GeneratorSpec, GroupSpec, Scenario, TenantSpec, ThrottleClock, ThrottleConfig,
     DEFAULT_PERMISSIONS,
 };
 

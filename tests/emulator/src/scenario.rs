@@ -47,6 +47,11 @@ pub struct ThrottleConfig {
     /// GET signInActivity: 10 requests per minute per app per tenant (Graph docs `throttling-limits`).
     #[serde(default = "sign_in_activity_budget")]
     pub sign_in_activity: Budget,
+    /// What the windows are measured on: real monotonic time (the default, so tests that freeze or jump the
+    /// emulated clock do not disturb them), or the emulated clock, for `entrawatch demo`, whose client waits on
+    /// that same clock.
+    #[serde(default)]
+    pub clock: ThrottleClock,
 }
 
 impl Default for ThrottleConfig {
@@ -55,8 +60,17 @@ impl Default for ThrottleConfig {
             enabled: true,
             reports: reports_budget(),
             sign_in_activity: sign_in_activity_budget(),
+            clock: ThrottleClock::Real,
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ThrottleClock {
+    #[default]
+    Real,
+    Emulated,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use entrawatch_core::config::{Config, SinkType};
-use entrawatch_core::jobs::{run_jobs, JobName, JobRun, RunSummary, TenantJobOutcome};
+use entrawatch_core::jobs::{
+    run_jobs, JobName, JobRun, RunSummary, TenantJobOutcome, TenantJobResult,
+};
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::{build_sinks, http_client};
 use entrawatch_core::state::Stores;
@@ -41,6 +43,7 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
         now: chrono::Utc::now(),
         owner: run_owner("cli"),
         deadline: DEADLINE,
+        graph_options: Default::default(),
     })
     .await;
     print_summary(&summary, output, &stdout_sinks(&config));
@@ -80,33 +83,10 @@ pub fn print_summary(summary: &RunSummary, output: OutputFormat, stdout_sinks: &
         OutputFormat::Text => println!("{line}"),
     };
     for r in &summary.results {
-        let graph = format!(
-            "graph: {} requests, {} throttled, {} retries",
-            r.graph_requests, r.graph_throttled, r.graph_retries
-        );
-        match &r.outcome {
-            TenantJobOutcome::Done { report } => {
-                say(format!(
-                    "{} {}: {} examined, {} new alert(s){}; {graph}",
-                    r.tenant,
-                    r.job,
-                    report.examined,
-                    report.alerts_recorded,
-                    if report.complete {
-                        ""
-                    } else {
-                        " (continues next run)"
-                    }
-                ));
-                for note in &report.notes {
-                    say(format!("  {note}"));
-                }
-            }
-            TenantJobOutcome::Skipped { reason } => {
-                say(format!("{} {}: {reason}", r.tenant, r.job))
-            }
-            TenantJobOutcome::Failed { error, .. } => {
-                say(format!("{} {}: FAILED: {error}", r.tenant, r.job))
+        say(result_line(r));
+        if let TenantJobOutcome::Done { report } = &r.outcome {
+            for note in &report.notes {
+                say(format!("  {note}"));
             }
         }
     }
@@ -138,6 +118,32 @@ pub fn print_summary(summary: &RunSummary, output: OutputFormat, stdout_sinks: &
         "delivery: {} sent, {} to retry, {} refused",
         summary.delivered, summary.delivery_retries, summary.delivery_failed
     ));
+}
+
+/// One (tenant, job): what it examined and alerted, or why it was skipped or failed, and its Graph traffic.
+pub fn result_line(r: &TenantJobResult) -> String {
+    let graph = format!(
+        "graph: {} requests, {} throttled, {} retries",
+        r.graph_requests, r.graph_throttled, r.graph_retries
+    );
+    match &r.outcome {
+        TenantJobOutcome::Done { report } => format!(
+            "{} {}: {} examined, {} new alert(s){}; {graph}",
+            r.tenant,
+            r.job,
+            report.examined,
+            report.alerts_recorded,
+            if report.complete {
+                ""
+            } else {
+                " (continues next run)"
+            }
+        ),
+        TenantJobOutcome::Skipped { reason } => format!("{} {}: {reason}", r.tenant, r.job),
+        TenantJobOutcome::Failed { error, .. } => {
+            format!("{} {}: FAILED: {error}", r.tenant, r.job)
+        }
+    }
 }
 
 /// The run's exit: every problem on its own stderr line, then a non-zero exit if there was any.

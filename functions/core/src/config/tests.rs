@@ -140,7 +140,7 @@ fn http_graph_url_off_loopback_is_refused() {
     let e = parse(&text).unwrap_err().to_string();
     assert_eq!(
         e,
-        "config test.toml: tenant \"contoso\": graph_url: must be https (http only on loopback)"
+        "config test.toml: tenant \"contoso\": graph_url: must be https (plain http only to a loopback address)"
     );
 }
 
@@ -177,4 +177,63 @@ fn guid_check_accepts_only_8_4_4_4_12_hex() {
     assert!(!validate::is_guid("62e90394-69f5-4237-9190-012177145e1"));
     assert!(!validate::is_guid("62e90394x69f5-4237-9190-012177145e10"));
     assert!(!validate::is_guid("zze90394-69f5-4237-9190-012177145e10"));
+}
+
+/// The commented template at the repository root (`entrawatch.example.toml`, the demo's "next step").
+const TEMPLATE: &str = include_str!("../../../../entrawatch.example.toml");
+
+#[test]
+fn the_repository_template_parses_and_shows_every_default() {
+    let filled = TEMPLATE
+        .replace("<tenant id (GUID)>", "11111111-2222-3333-4444-555555555555")
+        .replace(
+            "<application (client) id of the app registration>",
+            "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        )
+        .replacen("<object id>", "00000000-0000-0000-0000-0000000000b1", 1)
+        .replacen("<object id>", "00000000-0000-0000-0000-0000000000b2", 1);
+    let template = Config::from_toml_str(&filled, "entrawatch.example.toml").unwrap();
+    // The same file with every optional key removed: what the template states must be the defaults.
+    let minimal: String = filled
+        .lines()
+        .filter(|line| {
+            let key = line.split('=').next().unwrap_or("").trim();
+            line.starts_with('[')
+                || matches!(
+                    key,
+                    "name"
+                        | "id"
+                        | "client_id"
+                        | "credential"
+                        | "accounts"
+                        | "type"
+                        | "url"
+                        | "secret"
+                )
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let defaults = Config::from_toml_str(&minimal, "minimal").unwrap();
+    let tenant = &template.tenants[0];
+    let default_tenant = &defaults.tenants[0];
+    assert_eq!(
+        format!("{:?}", tenant.break_glass),
+        format!("{:?}", default_tenant.break_glass)
+    );
+    assert_eq!(
+        format!("{:?}", tenant.dormant),
+        format!("{:?}", default_tenant.dormant)
+    );
+    assert_eq!(
+        format!("{:?}", template.delivery),
+        format!("{:?}", defaults.delivery)
+    );
+    assert_eq!(
+        template.sinks[0].min_severity,
+        defaults.sinks[0].min_severity
+    );
+    assert_eq!(
+        (template.state.backend, &template.state.path),
+        (defaults.state.backend, &defaults.state.path)
+    );
 }

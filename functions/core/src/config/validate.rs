@@ -137,10 +137,8 @@ fn guid(field: &str, value: &str) -> Result<(), String> {
 
 /// Overrides must be https, except loopback (the emulator, a local proxy).
 fn endpoint_url(field: &str, value: &str) -> Result<(), String> {
-    let url = url::Url::parse(value).map_err(|e| format!("{field}: not a URL ({e})"))?;
-    if crate::net::is_secure_transport(&url) {
-        Ok(())
-    } else {
-        Err(format!("{field}: must be https (http only on loopback)"))
+    match crate::net::checked_url(value) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("{field}: {e}")),
     }
 }

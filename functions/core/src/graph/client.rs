@@ -127,7 +127,7 @@ impl GraphClient {
                 )),
                 client_id: conn.client_id,
                 pacer: Arc::new(Pacer::new(opts.pacing)),
-                run_started: Mutex::new(Instant::now()),
+                run_started: Mutex::new(opts.clock.now()),
                 options: opts,
                 counters: Counters::default(),
             }),
@@ -152,7 +152,7 @@ impl GraphClient {
                     run_deadline,
                     ..base.options.clone()
                 },
-                run_started: Mutex::new(Instant::now()),
+                run_started: Mutex::new(base.options.clock.now()),
                 counters: Counters::default(),
             }),
         }
@@ -187,7 +187,7 @@ impl GraphClient {
             .inner
             .run_started
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            .unwrap_or_else(|p| p.into_inner()) = self.inner.options.clock.now();
     }
 
     /// A pull pager over `request`: one page in memory at a time.
@@ -264,12 +264,7 @@ impl GraphClient {
 /// Parses a base URL. Tokens must not travel in clear text: `http` is accepted for loopback hosts only
 /// (emulators, local proxies).
 fn base_url(text: &str, setting: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|_| format!("{setting} is not a URL"))?;
-    if !crate::net::is_secure_transport(&url) {
-        return Err(format!(
-            "{setting} must use https (http is allowed for loopback addresses only)"
-        ));
-    }
+    let url = crate::net::checked_url(text).map_err(|e| format!("{setting} {e}"))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{setting} must not have a query or fragment"));
     }

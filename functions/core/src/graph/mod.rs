@@ -20,6 +20,7 @@ mod settings;
 mod token;
 mod token_fetch;
 mod unavailable;
+mod wait_clock;
 
 pub use assertion::{build_certificate_assertion, ClientCertificate};
 pub use client::{GraphClient, GraphMetrics};
@@ -37,3 +38,4 @@ pub use settings::{
     TenantConnection, TenantLabel,
 };
 pub use unavailable::UnavailableGraph;
+pub use wait_clock::{real_clock, RealClock, WaitClock};

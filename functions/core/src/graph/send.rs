@@ -90,7 +90,7 @@ impl GraphClient {
                 } => {
                     if throttled {
                         let hold = retry_after.unwrap_or(Duration::from_secs(1));
-                        self.inner.pacer.block(families, Instant::now() + hold);
+                        self.inner.pacer.block(families, self.now() + hold);
                     }
                     (what, retry_after, transport)
                 }
@@ -108,22 +108,26 @@ impl GraphClient {
             self.check_deadline(wait, path, &what)?;
             Counters::bump(&self.inner.counters.retries);
             tracing::warn!(tenant = %tenant, path, last = %what, wait_ms = wait.as_millis() as u64, retry = retries, "Graph call failed transiently; retrying");
-            tokio::time::sleep(wait).await;
+            self.inner.options.clock.sleep(wait).await;
             last = what;
         }
     }
 
     async fn pace(&self, families: &[Family], path: &str, last: &str) -> Result<(), GraphError> {
-        while let Err(wait) = self.inner.pacer.try_acquire(families, Instant::now()) {
+        while let Err(wait) = self.inner.pacer.try_acquire(families, self.now()) {
             self.check_deadline(wait, path, last)?;
             tracing::debug!(tenant = %self.inner.tenant, path, wait_ms = wait.as_millis() as u64, "pacing");
-            tokio::time::sleep(wait).await;
+            self.inner.options.clock.sleep(wait).await;
         }
         Ok(())
     }
 
+    fn now(&self) -> Instant {
+        self.inner.options.clock.now()
+    }
+
     fn check_deadline(&self, wait: Duration, path: &str, last: &str) -> Result<(), GraphError> {
-        if Instant::now() + wait > self.deadline() {
+        if self.now() + wait > self.deadline() {
             return Err(GraphError::DeadlineExceeded {
                 tenant: self.inner.tenant.clone(),
                 path: path.to_string(),

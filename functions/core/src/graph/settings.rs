@@ -155,6 +155,9 @@ pub struct ClientOptions {
     pub high_priority: bool,
     /// Timeout for one HTTP request, body included. Defaults to 60 s.
     pub request_timeout: Duration,
+    /// What pacing, retry waits and the run deadline are measured on. Defaults to real time; the demo waits on
+    /// the emulator's clock.
+    pub clock: Arc<dyn super::WaitClock>,
 }
 
 impl Default for ClientOptions {
@@ -165,6 +168,7 @@ impl Default for ClientOptions {
             max_retries: 8,
             high_priority: false,
             request_timeout: Duration::from_secs(60),
+            clock: super::real_clock(),
         }
     }
 }

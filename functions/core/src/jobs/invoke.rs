@@ -255,6 +255,7 @@ impl ScheduledFunction {
             now: Utc::now(),
             owner,
             deadline,
+            graph_options: Default::default(),
         })
         .await;
         println!(

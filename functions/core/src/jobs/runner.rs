@@ -21,6 +21,7 @@ use super::summary::{OverdueAlert, SinkDown};
 use super::tenant_run::{run_tenant_job, TenantClient};
 use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
 use crate::config::{Config, TenantConfig};
+use crate::graph::ClientOptions;
 use crate::outbox::{record_heartbeats, DispatchReport, Dispatcher, Outbox, RetryPolicy};
 use crate::secrets::SecretResolver;
 use crate::sinks::Sink;
@@ -47,6 +48,8 @@ pub struct JobRun<'a> {
     pub owner: String,
     /// Time budget of the whole run, jobs and delivery: waits past it fail rather than hang.
     pub deadline: Duration,
+    /// How each tenant's Graph client behaves; `ClientOptions::default()` everywhere but the demo.
+    pub graph_options: ClientOptions,
 }
 
 /// Runs `run.jobs` for every selected tenant that configures them, delivering after each.

@@ -8,9 +8,7 @@ use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
 use super::{TenantJobOutcome, TenantJobResult};
 use crate::alert::TenantRef;
 use crate::config::TenantConfig;
-use crate::graph::{
-    ClientOptions, GraphClient, GraphMetrics, GraphPort, TenantLabel, UnavailableGraph,
-};
+use crate::graph::{GraphClient, GraphMetrics, GraphPort, TenantLabel, UnavailableGraph};
 use crate::outbox::Outbox;
 use crate::state::StateError;
 
@@ -32,7 +30,7 @@ impl TenantClient {
         }
         let built = match tenant.connection(run.resolver).await {
             Ok(connection) => {
-                GraphClient::new(connection, ClientOptions::default()).map_err(|e| e.to_string())
+                GraphClient::new(connection, run.graph_options.clone()).map_err(|e| e.to_string())
             }
             Err(crate::config::ConnectError::Secret { source, .. }) => {
                 Err(format!("the credential cannot be resolved: {source}"))

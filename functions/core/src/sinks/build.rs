@@ -13,6 +13,7 @@ use super::webhook::{SigningKey, WebhookSink};
 use super::{local, slack::SlackSink, teams::TeamsSink, Sink, SinkError};
 use crate::alert::Alert;
 use crate::config::{SinkConfig, SinkType};
+use crate::net::UrlRefused;
 use crate::secrets::{SecretError, SecretRef, SecretResolver};
 use crate::Secret;
 
@@ -73,13 +74,11 @@ async fn url(
         sink: sink.name.clone(),
         reason: reason.to_string(),
     };
-    let parsed = url::Url::parse(secret.expose()).map_err(|_| invalid("url is not a URL"))?;
-    if !crate::net::is_secure_transport(&parsed) {
-        return Err(invalid(
-            "url must be https (plain http only to a loopback address); refused",
-        ));
+    match crate::net::checked_url(secret.expose()) {
+        Ok(_) => Ok(secret),
+        Err(e @ UrlRefused::NotAUrl) => Err(invalid(&format!("url {e}"))),
+        Err(e) => Err(invalid(&format!("url {e}; refused"))),
     }
-    Ok(secret)
 }
 
 /// Builds one configured sink, resolving its URL, signing secret or routing key once.

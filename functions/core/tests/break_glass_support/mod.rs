@@ -224,6 +224,7 @@ pub async fn run_all(
         now,
         owner: format!("test-{}", uuid::Uuid::new_v4().simple()),
         deadline,
+        graph_options: Default::default(),
     })
     .await
 }

@@ -12,8 +12,9 @@ mod users;
 
 use crate::errors::{GraphError, REQUEST_ID};
 use crate::odata::{QueryOptions, Version};
+use crate::scenario::ThrottleClock;
 use crate::state::{Caller, Shared};
-use crate::throttle::Bucket;
+use crate::throttle::{emulated_now, Bucket};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -157,9 +158,13 @@ pub(crate) fn charge(
             shared.throttle_config.sign_in_activity,
         ));
     }
+    let now = match shared.throttle_config.clock {
+        ThrottleClock::Real => shared.throttle.real_now(),
+        ThrottleClock::Emulated => emulated_now(shared.clock.now()),
+    };
     shared
         .throttle
-        .admit(&caller.tenant.id, &caller.client_id, &buckets)
+        .admit(&caller.tenant.id, &caller.client_id, &buckets, now)
         .map_err(|wait| {
             shared.stats.update(|s| s.throttled_429 += 1);
             GraphError::too_many_requests(wait)

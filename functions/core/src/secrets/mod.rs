@@ -6,10 +6,10 @@ use std::fmt;
 use serde::{Deserialize, Deserializer};
 
 mod resolver;
+mod value;
 
 pub use resolver::SecretResolver;
-
-use crate::Secret;
+pub use value::Secret;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretRef {
