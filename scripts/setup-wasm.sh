@@ -26,7 +26,8 @@ mkdir -p "$TOOLS"
 installed="$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}' || true)"
 if [[ "$installed" != "$WB_VERSION" ]]; then
   echo "setup-wasm: installing wasm-bindgen-cli $WB_VERSION into $TOOLS" >&2
-  cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --root "$TOOLS"
+  # --debug: an unoptimised build compiles in about half the time, and it post-processes one small .wasm.
+  cargo install wasm-bindgen-cli --version "$WB_VERSION" --locked --debug --root "$TOOLS"
 fi
 
 JS="$ROOT/wasm-validator/js"

@@ -8,7 +8,21 @@ cd "$(dirname "$0")/.."
 # A one-shot full run gains nothing from incremental caches, which cost gigabytes of disk.
 export CARGO_INCREMENTAL=0
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's wall time, printed as a table at the end (README "Tests": what takes the time).
+started=$SECONDS
+step_name=""
+step_started=$SECONDS
+timings=()
+end_step() {
+  [ -n "$step_name" ] && timings+=("$(printf '%5ds  %s' $((SECONDS - step_started)) "$step_name")")
+  return 0
+}
+step() {
+  end_step
+  step_name="$*"
+  step_started=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
 step "toolchain components"
 installed=$(rustup component list --installed 2>/dev/null || true)
@@ -42,7 +56,9 @@ if [ -x scripts/test-validator.sh ]; then
   scripts/test-validator.sh
 fi
 
-step "Lambda functions: cargo lambda build --release --arm64"
-scripts/build-lambda.sh
+step "Lambda functions: cargo lambda build --arm64 (cross-compile and link check)"
+scripts/build-lambda.sh --check
 
-step "all tests passed"
+end_step
+printf '\n==> all tests passed in %ds; by step:\n' $((SECONDS - started))
+printf '%s\n' "${timings[@]}"
