@@ -5,12 +5,11 @@
 
 use std::time::Duration;
 
+use entrawatch_core::config::{Config, StateBackend};
+use entrawatch_core::jobs::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
+use entrawatch_core::secrets::{SecretRef, SecretResolver};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
-use crate::config::{Config, StateBackend};
-use crate::secrets::{SecretRef, SecretResolver};
 
 /// Environment variable holding the whole TOML configuration (small deployments, tests).
 pub const CONFIG_INLINE_ENV: &str = "ENTRAWATCH_CONFIG_TOML";
@@ -197,7 +196,7 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::JobReport;
+    use entrawatch_core::jobs::{JobReport, OverdueAlert, SinkDown};
 
     #[test]
     fn schedule_input_names_the_job_and_unknown_jobs_are_refused_by_name() {
@@ -337,11 +336,11 @@ credential = { type = "secret", secret = "env:X" }
             delivery_failed: 0,
             delivery_claims_lost: 0,
             heartbeats_recorded: 1,
-            unavailable_sinks: vec![crate::jobs::SinkDown {
+            unavailable_sinks: vec![SinkDown {
                 sink: "slack".into(),
                 reason: "cannot be built: url env:SLACK_URL is not set".into(),
             }],
-            overdue: vec![crate::jobs::OverdueAlert {
+            overdue: vec![OverdueAlert {
                 alert_id: "alert_1".into(),
                 alert_type: "break_glass.sign_in".into(),
                 waiting_minutes: 20,
