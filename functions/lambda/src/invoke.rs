@@ -17,8 +17,9 @@ use entrawatch_core::state::dynamodb::DynamoStore;
 use entrawatch_core::state::{StateError, Stores};
 use serde_json::{json, Value};
 
+use crate::emf::emf_line;
 use crate::fanout::{self, BatchResponse, RecordFate, SqsEvent, FANOUT_QUEUE_ENV};
-use crate::scheduled::{emf_line, ConfigSource, ScheduledError, ScheduledInput, TABLE_ENV};
+use crate::scheduled::{ConfigSource, ScheduledError, ScheduledInput, TABLE_ENV};
 
 /// What a warm function keeps between invocations.
 pub struct ScheduledFunction {

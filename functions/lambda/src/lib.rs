@@ -6,6 +6,7 @@
 //! clients built once per cold start, the time left before the invocation deadline, and typed
 //! errors reported as retryable or not.
 
+mod emf;
 pub mod fanout;
 mod invoke;
 pub mod scheduled;
