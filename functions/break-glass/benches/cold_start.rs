@@ -1,6 +1,6 @@
 //! Cold start of each entrawatch function binary, measured locally (figures in infra/README.md,
 //! "Binary sizes and cold start"): the stripped release binary is started against a local Lambda Runtime API
-//! (`tests/support/runtime_api.rs`) and timed from process start to its first
+//! (`entrawatch-runtime-api-double`, `tests/runtime-api`) and timed from process start to its first
 //! `GET /2018-06-01/runtime/invocation/next` (init: tracing, SDK configuration, clients, config
 //! from the environment). For the scheduled functions the first invocation's round trip is timed
 //! too, with an input they refuse before any Graph or AWS call (`{"job":"none"}`); for the
@@ -10,14 +10,11 @@
 //! binaries with `cargo build --release` first (a no-op when they are fresh). Figures are for the
 //! machine it runs on (Lambda's arm64 cold start adds the sandbox and code download).
 
-#[path = "../tests/support/runtime_api.rs"]
-mod runtime_api;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use runtime_api::{spawn_function, Outcome, RuntimeApi};
+use entrawatch_runtime_api_double::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 
 const BINARIES: [&str; 3] = ["break-glass", "dormant-accounts", "token-authorizer"];

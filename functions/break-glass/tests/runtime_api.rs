@@ -12,10 +12,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use entrawatch_emulator::{Emulator, Scenario};
+use entrawatch_runtime_api_double::{spawn_function, Outcome, RuntimeApi};
 use outbox_support::{signature_verifies, Receiver, SECRET};
 use serde_json::json;
-use support::function::{config_toml, emf_lines, function_env, BG1, BG2, BINARY};
-use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
+use support::{config_toml, emf_lines, function_env, BG1, BG2, BINARY};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scheduled_run_delivers_each_alert_once_across_invocations() {

@@ -16,10 +16,10 @@ use std::time::Duration;
 use entrawatch_core::outbox::Outbox;
 use entrawatch_core::state::dynamodb::DynamoStore;
 use entrawatch_emulator::{Emulator, Scenario};
+use entrawatch_runtime_api_double::{spawn_function, Outcome, RuntimeApi};
 use outbox_support::{alert, Receiver, SECRET};
 use serde_json::{json, Value};
-use support::function::{config_toml, emf_lines, function_env, BG1, BINARY};
-use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
+use support::{config_toml, emf_lines, function_env, BG1, BINARY};
 
 /// A Slack sink whose URL secret was deleted.
 const CHAT_SINK: &str = r#"

@@ -12,10 +12,10 @@ mod support;
 use std::time::Duration;
 
 use entrawatch_emulator::{Emulator, Scenario};
+use entrawatch_runtime_api_double::{spawn_function, Outcome, RuntimeApi};
 use outbox_support::{Receiver, SECRET};
 use serde_json::{json, Value};
-use support::function::{config_toml, emf_lines, function_env, BG1, BINARY, TENANT};
-use support::runtime_api::{spawn_function, Outcome, RuntimeApi};
+use support::{config_toml, emf_lines, function_env, BG1, BINARY, TENANT};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn schedule_fans_out_and_the_queue_event_runs_the_tenant() {

@@ -5,8 +5,6 @@
 
 #[path = "../../core/tests/outbox_support/mod.rs"]
 mod outbox_support;
-#[path = "../../break-glass/tests/support/runtime_api.rs"]
-mod runtime_api;
 #[path = "../../core/tests/state_support/mod.rs"]
 mod state_support;
 
@@ -16,42 +14,19 @@ use std::process::Child;
 use std::time::Duration;
 
 use entrawatch_emulator::{Emulator, Scenario};
+use entrawatch_runtime_api_double::sample::{self, BG1, BG2, CLIENT_SECRET, TENANT};
+use entrawatch_runtime_api_double::{spawn_function, Outcome, RuntimeApi};
 use outbox_support::{signature_verifies, Receiver, SECRET};
-use runtime_api::{spawn_function, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_dormant-accounts");
-const TENANT: &str = "11111111-2222-3333-4444-555555555555";
-const BG1: &str = "0b000000-0000-4000-8000-0000000000b1";
-const BG2: &str = "0b000000-0000-4000-8000-0000000000b2";
-const CLIENT_SECRET: &str = "demo-secret-not-real";
 
+/// The sample tenant scanned for dormant accounts, its emergency accounts excluded. These tests
+/// count digests, so no heartbeat (it is tested with the break-glass function).
 fn config_toml(graph: &str) -> String {
-    format!(
-        r#"
-[[tenants]]
-name = "contoso"
-id = "{TENANT}"
-client_id = "aaaaaaaa-bbbb-cccc-dddd-000000000001"
-credential = {{ type = "secret", secret = "env:ENTRA_CLIENT_SECRET" }}
-graph_url = "{graph}"
-login_url = "{graph}"
-[tenants.dormant]
-[tenants.break_glass]
-accounts = ["{BG1}", "{BG2}"]
-
-[[sinks]]
-name = "secops"
-type = "webhook"
-url = "env:SECOPS_WEBHOOK_URL"
-secret = "env:SECOPS_WEBHOOK_SECRET"
-min_severity = "info"
-
-# These tests count digests; the heartbeat is tested with the break-glass function.
-[delivery]
-heartbeat_days = 0
-"#
-    )
+    let jobs =
+        format!("[tenants.dormant]\n[tenants.break_glass]\naccounts = [\"{BG1}\", \"{BG2}\"]");
+    sample::config_toml(graph, &jobs, "[delivery]\nheartbeat_days = 0")
 }
 
 /// The accounts of `Scenario::sample()` that are dormant under the default policy (90 days for
@@ -90,22 +65,14 @@ impl World {
 
     /// Starts the binary as a fresh Lambda instance (a cold start) against `api`.
     fn spawn(&self, api: &RuntimeApi, stdout: &Path) -> Child {
-        spawn_function(
-            BINARY,
-            api,
-            &[
-                ("ENTRAWATCH_CONFIG_TOML", config_toml(&self.emulator.url())),
-                ("ENTRAWATCH_TABLE", self.table.clone()),
-                (
-                    "AWS_ENDPOINT_URL_DYNAMODB",
-                    state_support::moto_url().to_string(),
-                ),
-                ("ENTRA_CLIENT_SECRET", CLIENT_SECRET.into()),
-                ("SECOPS_WEBHOOK_URL", self.receiver.url.clone()),
-                ("SECOPS_WEBHOOK_SECRET", SECRET.into()),
-            ],
-            stdout,
-        )
+        let env = sample::function_env(
+            config_toml(&self.emulator.url()),
+            &self.table,
+            state_support::moto_url(),
+            &self.receiver.url,
+            SECRET,
+        );
+        spawn_function(BINARY, api, &env, stdout)
     }
 }
 
@@ -121,17 +88,15 @@ fn stop(mut function: Child) {
     function.wait().ok();
 }
 
-/// The EMF lines of a captured stdout, after checking it holds no secret and no webhook URL.
+/// The EMF lines of a captured stdout, after checking it holds no client secret, no signing
+/// secret and no webhook URL; the file is removed.
 fn emf_lines(stdout: &Path) -> Vec<Value> {
-    let log = std::fs::read_to_string(stdout).unwrap();
-    assert!(!log.contains(CLIENT_SECRET), "no client secret in logs");
-    assert!(!log.contains(SECRET), "no signing secret in logs");
-    assert!(!log.contains("secret-path-token"), "no webhook URL in logs");
+    let lines = entrawatch_runtime_api_double::emf_lines(
+        stdout,
+        &[CLIENT_SECRET, SECRET, "secret-path-token"],
+    );
     let _ = std::fs::remove_file(stdout);
-    log.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v.get("_aws").is_some())
-        .collect()
+    lines
 }
 
 async fn summary_of(api: &RuntimeApi, request_id: &str) -> Value {

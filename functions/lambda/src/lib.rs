@@ -1,11 +1,20 @@
-//! Lambda runtime glue shared by the entrawatch functions, so each binary stays a few lines of
-//! wiring (STYLE.md, aws-lambda-rust-runtime `examples/basic-shared-resource`): the runtime's
-//! tracing subscriber behind the redacting writer, clients built once per cold start, the time
-//! left before the invocation deadline, and typed errors reported as retryable or not.
+//! What the entrawatch Lambda functions share, so each binary stays a few lines of wiring
+//! (STYLE.md, aws-lambda-rust-runtime `examples/basic-shared-resource`): the scheduled invocation
+//! over the core's jobs ([`ScheduledFunction`]: schedule input, configuration source, SQS fan-out,
+//! EMF metrics), kept out of `entrawatch-core` so the CLI builds without the Lambda runtime and
+//! SQS; and the runtime glue: the runtime's tracing subscriber behind the redacting writer,
+//! clients built once per cold start, the time left before the invocation deadline, and typed
+//! errors reported as retryable or not.
+
+mod emf;
+pub mod fanout;
+mod invoke;
+pub mod scheduled;
+
+pub use invoke::{InvocationError, InvocationResult, ScheduledFunction};
 
 use std::time::{Duration, SystemTime};
 
-use entrawatch_core::jobs::{InvocationError, ScheduledFunction};
 use entrawatch_core::redact::RedactingMakeWriter;
 use lambda_runtime::{service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::Value;

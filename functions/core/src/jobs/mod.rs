@@ -4,17 +4,13 @@
 
 pub mod break_glass;
 pub mod dormant;
-pub mod fanout;
-mod invoke;
 mod run_delivery;
 mod runner;
-pub mod scheduled;
 mod summary;
 mod tenant_run;
 
-pub use invoke::{InvocationError, InvocationResult, ScheduledFunction};
 pub use run_delivery::{DELIVERY_RESERVE, MIN_JOB_TIME};
-pub use runner::{run_jobs, JobRun, TENANTS_AT_ONCE};
+pub use runner::{configures, run_jobs, selects, JobRun, TENANTS_AT_ONCE};
 pub use summary::{OverdueAlert, RunSummary, SinkDown, TenantJobOutcome, TenantJobResult};
 
 use std::sync::Arc;

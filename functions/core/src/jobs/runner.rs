@@ -211,11 +211,13 @@ async fn finish(
 }
 
 /// Whether `selector` (a tenant id, compared without regard to case, or a tenant name) names `tenant`.
+/// Public so the Lambda fan-out (`entrawatch-lambda`) checks a message's tenant as a run selects it.
 pub fn selects(selector: &str, tenant: &TenantConfig) -> bool {
     tenant.id.eq_ignore_ascii_case(selector) || tenant.name == selector
 }
 
-/// Whether `tenant` has a section for `job` (a tenant without one is not run for it).
+/// Whether `tenant` has a section for `job` (a tenant without one is not run for it). Public so the
+/// Lambda fan-out (`entrawatch-lambda`) queues a message only for a (tenant, job) a run would run.
 pub fn configures(tenant: &TenantConfig, job: JobName) -> bool {
     match job {
         JobName::BreakGlass => tenant.break_glass.is_some(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use entrawatch_emulator::{Emulator, Scenario, TokenVersion};
+use entrawatch_runtime_api_double::serve_loopback;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use token_authorizer::settings::{self, Settings};
@@ -80,11 +81,7 @@ pub async fn multi_tenant_authorizer(emu: &Emulator) -> Authorizer {
             async move { ([("content-type", "application/json")], jwks) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{}", serve_loopback(app).await);
     let env = move |name: &str| -> Option<String> {
         match name {
             settings::TENANTS => Some("any".into()),

@@ -1,12 +1,9 @@
-//! Test support: the Lambda Runtime API on 127.0.0.1 (AWS docs "Using the Lambda runtime API for
-//! custom runtimes"), so a function binary runs exactly as on Lambda: it polls
+//! The Lambda Runtime API on 127.0.0.1 (AWS docs "Using the Lambda runtime API for custom
+//! runtimes"), so a function binary runs exactly as on Lambda: it polls
 //! `GET /2018-06-01/runtime/invocation/next`, then posts `.../{id}/response` or `.../{id}/error`.
-#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,6 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 use tokio::sync::Notify;
+
+use crate::serve_loopback;
 
 /// How one invocation ended.
 #[derive(Debug, Clone)]
@@ -33,21 +32,27 @@ struct Inner {
     first_poll: Option<Instant>,
 }
 
+/// A Runtime API one function instance polls: the test queues events and reads their outcomes.
 #[derive(Clone)]
 pub struct RuntimeApi {
     addr: SocketAddr,
+    invocations: Invocations,
+}
+
+/// What the routes share: the events to hand out and the outcomes posted back.
+#[derive(Clone)]
+struct Invocations {
     inner: Arc<Mutex<Inner>>,
     event: Arc<Notify>,
     done: Arc<Notify>,
     /// Invocation deadline given to the function, from the moment it takes the event.
-    pub timeout: Duration,
+    timeout: Duration,
 }
 
 impl RuntimeApi {
+    /// Listens on a free loopback port; each event handed out gives the function `timeout`.
     pub async fn start(timeout: Duration) -> RuntimeApi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = RuntimeApi {
-            addr: listener.local_addr().unwrap(),
+        let invocations = Invocations {
             inner: Arc::default(),
             event: Arc::default(),
             done: Arc::default(),
@@ -61,9 +66,11 @@ impl RuntimeApi {
             )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(api.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        api
+            .with_state(invocations.clone());
+        RuntimeApi {
+            addr: serve_loopback(app).await,
+            invocations,
+        }
     }
 
     /// `host:port` for `AWS_LAMBDA_RUNTIME_API`.
@@ -71,21 +78,24 @@ impl RuntimeApi {
         self.addr.to_string()
     }
 
+    /// Queues an event for the function's next poll.
     pub fn invoke(&self, request_id: &str, payload: Value) {
-        self.inner
+        self.invocations
+            .inner
             .lock()
             .unwrap()
             .queue
             .push_back((request_id.to_string(), payload));
-        self.event.notify_one();
+        self.invocations.event.notify_one();
     }
 
     /// Waits for the outcome of `request_id`.
     pub async fn outcome(&self, request_id: &str, within: Duration) -> Outcome {
         let deadline = Instant::now() + within;
         loop {
-            let notified = self.done.notified();
+            let notified = self.invocations.done.notified();
             if let Some((_, o)) = self
+                .invocations
                 .inner
                 .lock()
                 .unwrap()
@@ -103,11 +113,11 @@ impl RuntimeApi {
 
     /// When the function first asked for an event (its init finished).
     pub fn first_poll(&self) -> Option<Instant> {
-        self.inner.lock().unwrap().first_poll
+        self.invocations.inner.lock().unwrap().first_poll
     }
 }
 
-async fn next(State(api): State<RuntimeApi>) -> Response {
+async fn next(State(api): State<Invocations>) -> Response {
     api.inner
         .lock()
         .unwrap()
@@ -144,7 +154,7 @@ async fn next(State(api): State<RuntimeApi>) -> Response {
 }
 
 async fn response(
-    State(api): State<RuntimeApi>,
+    State(api): State<Invocations>,
     UrlPath(id): UrlPath<String>,
     body: Bytes,
 ) -> StatusCode {
@@ -159,7 +169,7 @@ async fn response(
 }
 
 async fn error(
-    State(api): State<RuntimeApi>,
+    State(api): State<Invocations>,
     UrlPath(id): UrlPath<String>,
     body: Bytes,
 ) -> StatusCode {
@@ -178,31 +188,4 @@ async fn error(
 
 async fn init_error(body: Bytes) -> StatusCode {
     panic!("function init failed: {}", String::from_utf8_lossy(&body));
-}
-
-/// Starts a function binary against `api` with the Lambda environment plus `env`; its stdout
-/// (logs and EMF lines) goes to a file so the test can read it.
-pub fn spawn_function(
-    binary: &str,
-    api: &RuntimeApi,
-    env: &[(&str, String)],
-    stdout: &Path,
-) -> Child {
-    let mut cmd = Command::new(binary);
-    cmd.env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "entrawatch-test")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::from(std::fs::File::create(stdout).unwrap()))
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("start the function binary")
 }

@@ -9,17 +9,17 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use chrono::Utc;
+use entrawatch_core::config::{Config, StateBackend};
+use entrawatch_core::jobs::{run_jobs, selects, JobName, JobRun, RunSummary, TenantJobOutcome};
+use entrawatch_core::secrets::SecretResolver;
+use entrawatch_core::sinks::{build_sinks, Sink};
+use entrawatch_core::state::dynamodb::DynamoStore;
+use entrawatch_core::state::{StateError, Stores};
 use serde_json::{json, Value};
 
-use super::fanout::{self, BatchResponse, RecordFate, SqsEvent, FANOUT_QUEUE_ENV};
-use super::runner::selects;
-use super::scheduled::{emf_line, ConfigSource, ScheduledError, ScheduledInput, TABLE_ENV};
-use super::{run_jobs, JobName, JobRun, RunSummary};
-use crate::config::{Config, StateBackend};
-use crate::secrets::SecretResolver;
-use crate::sinks::{build_sinks, Sink};
-use crate::state::dynamodb::DynamoStore;
-use crate::state::{StateError, Stores};
+use crate::emf::emf_line;
+use crate::fanout::{self, BatchResponse, RecordFate, SqsEvent, FANOUT_QUEUE_ENV};
+use crate::scheduled::{ConfigSource, ScheduledError, ScheduledInput, TABLE_ENV};
 
 /// What a warm function keeps between invocations.
 pub struct ScheduledFunction {
@@ -282,9 +282,7 @@ fn outcome(summary: &RunSummary) -> InvocationResult {
         .results
         .iter()
         .filter_map(|r| match &r.outcome {
-            super::TenantJobOutcome::Failed { error, retryable } => {
-                Some((error.as_str(), *retryable))
-            }
+            TenantJobOutcome::Failed { error, retryable } => Some((error.as_str(), *retryable)),
             _ => None,
         })
         .collect();

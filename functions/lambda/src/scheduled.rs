@@ -1,16 +1,14 @@
 //! What one scheduled invocation does, independent of the Lambda runtime: read the ScheduleV2
 //! `Input`, load the configuration (inline or from SSM), point state at the deployed table, run
-//! the jobs, and describe the run as CloudWatch Embedded Metric Format lines. The Lambda binaries
-//! in `functions/break-glass` and `functions/dormant-accounts` are wiring around this.
+//! the jobs, and describe the run as CloudWatch Embedded Metric Format lines (`emf.rs`). The
+//! Lambda binaries in `functions/break-glass` and `functions/dormant-accounts` are wiring around
+//! this.
 
-use std::time::Duration;
-
+use entrawatch_core::config::{Config, StateBackend};
+use entrawatch_core::jobs::JobName;
+use entrawatch_core::secrets::{SecretRef, SecretResolver};
 use serde::Deserialize;
-use serde_json::{json, Value};
-
-use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
-use crate::config::{Config, StateBackend};
-use crate::secrets::{SecretRef, SecretResolver};
+use serde_json::Value;
 
 /// Environment variable holding the whole TOML configuration (small deployments, tests).
 pub const CONFIG_INLINE_ENV: &str = "ENTRAWATCH_CONFIG_TOML";
@@ -18,8 +16,9 @@ pub const CONFIG_INLINE_ENV: &str = "ENTRAWATCH_CONFIG_TOML";
 pub const CONFIG_SSM_ENV: &str = "ENTRAWATCH_CONFIG_SSM";
 /// Environment variable naming the DynamoDB table (set by template.yaml); overrides `[state]`.
 pub const TABLE_ENV: &str = "ENTRAWATCH_TABLE";
-/// CloudWatch namespace of the run metrics (the template's silence alarm reads `RunsSucceeded`).
-pub const METRICS_NAMESPACE: &str = "entrawatch";
+// The metrics line is in `emf.rs` (it kept this file under 300 lines); re-exported so
+// `scheduled::emf_line` stays where it was.
+pub use crate::emf::{emf_line, METRICS_NAMESPACE};
 
 /// The ScheduleV2 `Input`, delivered verbatim: `{"job":"break-glass"}` (REFERENCE.md §10), or the
 /// body of a fan-out message, which names one tenant: `{"job":"break-glass","tenant":"<id>",
@@ -112,92 +111,10 @@ impl ConfigSource {
     }
 }
 
-/// One CloudWatch Embedded Metric Format line describing a run (AWS docs "Embedded metric format
-/// specification"): the `_aws` metadata names the metrics, the members carry the values.
-pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_ms: i64) -> String {
-    let mut alerts_raised = 0usize;
-    let mut examined = 0usize;
-    let mut incomplete = 0usize;
-    let mut failed = 0usize;
-    for r in &summary.results {
-        match &r.outcome {
-            TenantJobOutcome::Done { report } => {
-                alerts_raised += report.alerts_recorded;
-                examined += report.examined;
-                incomplete += usize::from(!report.complete);
-            }
-            TenantJobOutcome::Failed { .. } => failed += 1,
-            TenantJobOutcome::Skipped { .. } => {}
-        }
-    }
-    let sum = |f: fn(&TenantJobResult) -> u64| -> u64 { summary.results.iter().map(f).sum() };
-    let metrics = [
-        ("RunsSucceeded", "Count"),
-        ("TenantsFailed", "Count"),
-        ("AlertsRaised", "Count"),
-        ("AlertsDelivered", "Count"),
-        ("DeliveryRetries", "Count"),
-        ("GraphRequests", "Count"),
-        ("GraphThrottled", "Count"),
-        ("GraphRetries", "Count"),
-        ("RecordsExamined", "Count"),
-        ("ScansIncomplete", "Count"),
-        ("RunDuration", "Milliseconds"),
-        ("SinksBroken", "Count"),
-        ("AlertsOverdue", "Count"),
-        ("OldestPendingDeliveryAge", "Seconds"),
-        ("DeliveryClaimsLost", "Count"),
-        ("HeartbeatsRecorded", "Count"),
-    ];
-    let broken: Vec<&str> = summary
-        .unavailable_sinks
-        .iter()
-        .map(|u| u.sink.as_str())
-        .collect();
-    let mut overdue_sinks: Vec<&str> = summary
-        .overdue
-        .iter()
-        .flat_map(|o| o.failing_sinks.iter().map(|(s, _)| s.as_str()))
-        .collect();
-    overdue_sinks.sort_unstable();
-    overdue_sinks.dedup();
-    json!({
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["Job"]],
-                "Metrics": metrics.iter().map(|(name, unit)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
-            }],
-        },
-        "Job": job,
-        "RunsSucceeded": u64::from(!summary.failed()),
-        "TenantsFailed": failed,
-        "AlertsRaised": alerts_raised,
-        "AlertsDelivered": summary.delivered,
-        "DeliveryRetries": summary.delivery_retries,
-        "GraphRequests": sum(|r| r.graph_requests),
-        "GraphThrottled": sum(|r| r.graph_throttled),
-        "GraphRetries": sum(|r| r.graph_retries),
-        "RecordsExamined": examined,
-        "ScansIncomplete": incomplete,
-        "RunDuration": duration.as_millis() as u64,
-        "SinksBroken": broken.len(),
-        "AlertsOverdue": summary.overdue.len(),
-        "OldestPendingDeliveryAge": summary.oldest_pending_age_secs,
-        "DeliveryClaimsLost": summary.delivery_claims_lost,
-        "HeartbeatsRecorded": summary.heartbeats_recorded,
-        // Not metrics: which sinks, for the log line a person reads next to the alarm.
-        "SinksBrokenNames": broken,
-        "OverdueOnSinks": overdue_sinks,
-    })
-    .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::JobReport;
+    use serde_json::json;
 
     #[test]
     fn schedule_input_names_the_job_and_unknown_jobs_are_refused_by_name() {
@@ -299,89 +216,5 @@ credential = { type = "secret", secret = "env:X" }
         );
         let local = source.load(&SecretResolver::new(), None).await.unwrap();
         assert_eq!(local.state.backend, StateBackend::Sqlite);
-    }
-
-    #[test]
-    fn emf_line_declares_each_metric_and_counts_the_run() {
-        let summary = RunSummary {
-            results: vec![
-                TenantJobResult {
-                    tenant: "contoso".into(),
-                    job: "break-glass",
-                    outcome: TenantJobOutcome::Done {
-                        report: JobReport {
-                            alerts_recorded: 2,
-                            examined: 7,
-                            notes: vec![],
-                            complete: true,
-                        },
-                    },
-                    graph_requests: 5,
-                    graph_throttled: 1,
-                    graph_retries: 1,
-                },
-                TenantJobResult {
-                    tenant: "fabrikam".into(),
-                    job: "break-glass",
-                    outcome: TenantJobOutcome::Failed {
-                        error: "x".into(),
-                        retryable: false,
-                    },
-                    graph_requests: 1,
-                    graph_throttled: 0,
-                    graph_retries: 0,
-                },
-            ],
-            delivered: 2,
-            delivery_retries: 0,
-            delivery_failed: 0,
-            delivery_claims_lost: 0,
-            heartbeats_recorded: 1,
-            unavailable_sinks: vec![crate::jobs::SinkDown {
-                sink: "slack".into(),
-                reason: "cannot be built: url env:SLACK_URL is not set".into(),
-            }],
-            overdue: vec![crate::jobs::OverdueAlert {
-                alert_id: "alert_1".into(),
-                alert_type: "break_glass.sign_in".into(),
-                waiting_minutes: 20,
-                failing_sinks: vec![("teams".into(), Some("HTTP 500".into()))],
-            }],
-            oldest_pending_age_secs: 1200,
-            dispatch: None,
-            dispatch_error: None,
-        };
-        let line: Value = serde_json::from_str(&emf_line(
-            &summary,
-            "break-glass",
-            Duration::from_millis(1234),
-            1_700_000_000_000,
-        ))
-        .unwrap();
-        let declared: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["Name"].as_str().unwrap())
-            .collect();
-        for name in &declared {
-            assert!(line.get(*name).is_some(), "metric {name} has no value");
-        }
-        assert_eq!(
-            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            "entrawatch"
-        );
-        assert_eq!(line["Job"], "break-glass");
-        assert_eq!(line["RunsSucceeded"], 0, "a failed tenant fails the run");
-        assert_eq!(line["TenantsFailed"], 1);
-        assert_eq!(line["AlertsRaised"], 2);
-        assert_eq!(line["GraphRequests"], 6);
-        assert_eq!(line["GraphThrottled"], 1);
-        assert_eq!(line["RunDuration"], 1234);
-        assert_eq!(line["SinksBroken"], 1);
-        assert_eq!(line["SinksBrokenNames"], json!(["slack"]));
-        assert_eq!(line["AlertsOverdue"], 1);
-        assert_eq!(line["OverdueOnSinks"], json!(["teams"]));
-        assert_eq!(line["OldestPendingDeliveryAge"], 1200);
     }
 }

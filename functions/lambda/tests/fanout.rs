@@ -2,18 +2,20 @@
 //! and the same function, invoked with an SQS event, runs each message's tenant and answers with
 //! a partial batch response naming only the records worth another attempt.
 
+#[path = "../../core/tests/outbox_support/mod.rs"]
 mod outbox_support;
+#[path = "../../core/tests/state_support/mod.rs"]
 mod state_support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use entrawatch_core::jobs::scheduled::ConfigSource;
-use entrawatch_core::jobs::ScheduledFunction;
 use entrawatch_core::state::dynamodb::DynamoStore;
 use entrawatch_core::state::LeaseStore;
 use entrawatch_emulator::{Emulator, Scenario};
+use entrawatch_lambda::scheduled::ConfigSource;
+use entrawatch_lambda::ScheduledFunction;
 use outbox_support::{Receiver, SECRET};
 use serde_json::{json, Value};
 

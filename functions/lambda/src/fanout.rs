@@ -7,12 +7,10 @@
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{DateTime, Utc};
+use entrawatch_core::config::Config;
+use entrawatch_core::jobs::{configures, JobName, RunSummary, TenantJobOutcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-use super::runner::configures;
-use super::{JobName, RunSummary, TenantJobOutcome};
-use crate::config::Config;
 
 /// Environment variable holding the URL of the fan-out queue (set by template.yaml when
 /// `FanOutTenants` is "true"); absent, a scheduled invocation runs every tenant itself.
@@ -189,8 +187,8 @@ pub fn fate(summary: &RunSummary) -> RecordFate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::{JobReport, TenantJobResult};
     use chrono::TimeZone;
+    use entrawatch_core::jobs::{JobReport, TenantJobResult};
 
     const CONFIG: &str = r#"
 [[tenants]]
