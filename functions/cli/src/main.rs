@@ -2,6 +2,7 @@
 
 mod commands;
 mod logging;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -111,7 +112,8 @@ enum TokenCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    let console = progress::Console::for_stderr();
+    logging::init(cli.log_format, &console);
     let config_path = cli
         .config
         .clone()
@@ -123,7 +125,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo => commands::demo::run(cli.output).await,
-            Command::Run { job } => commands::run::run(&config_path, job, cli.output).await,
+            Command::Run { job } => {
+                commands::run::run(&config_path, job, cli.output, &console).await
+            }
             Command::Alerts {
                 command: AlertsCommand::Test,
             } => commands::alerts_test::run(&config_path, cli.output).await,
