@@ -268,3 +268,7 @@ credential = { type = "secret", secret = "env:X" }
         assert!(!configures(tenant, JobName::Dormant));
     }
 }
+
+#[cfg(test)]
+#[path = "runner_progress_tests.rs"]
+mod progress_tests;
