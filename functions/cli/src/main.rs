@@ -2,6 +2,7 @@
 
 mod commands;
 mod logging;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -117,7 +118,8 @@ fn main() -> ExitCode {
     } else {
         "info"
     };
-    logging::init(cli.log_format, default_logs);
+    let console = progress::Console::for_stderr();
+    logging::init(cli.log_format, &console, default_logs);
     let config_path = cli
         .config
         .clone()
@@ -129,7 +131,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo => commands::demo::run(cli.output).await,
-            Command::Run { job } => commands::run::run(&config_path, job, cli.output).await,
+            Command::Run { job } => {
+                commands::run::run(&config_path, job, cli.output, &console).await
+            }
             Command::Alerts {
                 command: AlertsCommand::Test,
             } => commands::alerts_test::run(&config_path, cli.output).await,

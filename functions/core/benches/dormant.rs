@@ -23,6 +23,7 @@ use entrawatch_core::graph::{
 };
 use entrawatch_core::jobs::{dormant, JobContext};
 use entrawatch_core::outbox::Outbox;
+use entrawatch_core::progress::Progress;
 use entrawatch_core::state::sqlite::SqliteStore;
 use entrawatch_core::state::Stores;
 use entrawatch_core::Secret;
@@ -108,6 +109,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         outbox: Outbox::new(stores.outbox.clone(), vec![route]),
         stores: stores.clone(),
         now,
+        progress: Progress::none(),
     };
     let config: DormantConfig = toml::from_str("")?;
     let rss_before = proc_status_kib("VmRSS:");

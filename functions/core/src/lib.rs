@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod jwks_fetch;
 pub mod net;
 pub mod outbox;
+pub mod progress;
 pub mod redact;
 pub mod secrets;
 pub mod sinks;

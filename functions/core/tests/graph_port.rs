@@ -196,3 +196,35 @@ async fn high_priority_clients_mark_every_graph_request() -> Result<(), GraphErr
     assert_eq!(emu.stats().throttle_priority_requests, 2);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_tenants_users_are_counted_with_one_directory_read() -> Result<(), GraphError> {
+    let (emu, client) = sample().await;
+    let mut all = 0;
+    let mut link: Option<String> = None;
+    loop {
+        let page = client
+            .list_users(&Default::default(), link.as_deref())
+            .await?;
+        all += page.items.len() as u64;
+        match page.next_link {
+            Some(next) => link = Some(next),
+            None => break,
+        }
+    }
+    let before = emu.stats();
+    let count = client.count_users().await?;
+    let after = emu.stats();
+    assert_eq!(
+        count,
+        Some(all),
+        "the count is every user the listing gives"
+    );
+    assert_eq!(after.requests_total, before.requests_total + 1);
+    assert_eq!(
+        after.family("directory"),
+        before.family("directory") + 1,
+        "a directory read, not a report"
+    );
+    Ok(())
+}

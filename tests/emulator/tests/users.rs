@@ -257,3 +257,39 @@ async fn generator_is_deterministic_and_pages_ten_thousand_users_quickly() {
     assert_eq!(ua, ub);
     assert!(ua["userPrincipalName"].is_string());
 }
+
+#[tokio::test]
+async fn user_count_is_text_and_only_an_advanced_query() {
+    let emu = entrawatch_emulator::Emulator::start(sample_with(
+        "[tenants.generator]\nusers = 2500\nseed = 1\n",
+    ))
+    .await
+    .expect("starts");
+    let t = token(&emu).await;
+    let count = |eventual: bool| {
+        let mut request = http()
+            .get(format!("{}/v1.0/users/$count", emu.url()))
+            .bearer_auth(&t);
+        if eventual {
+            request = request.header("ConsistencyLevel", "eventual");
+        }
+        request.send()
+    };
+    let resp = count(true).await.expect("count");
+    assert_eq!(resp.status(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "2516",
+        "sample users and generated ones"
+    );
+    let refused = count(false).await.expect("count");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(error_code(&body), "Request_BadRequest");
+    assert_eq!(
+        body["error"]["message"],
+        "$count is not currently supported."
+    );
+}

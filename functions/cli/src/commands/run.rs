@@ -11,18 +11,24 @@ use std::time::Duration;
 
 use entrawatch_core::config::{Config, SinkType};
 use entrawatch_core::jobs::{
-    run_jobs, JobName, JobRun, RunSummary, TenantJobOutcome, TenantJobResult,
+    run_jobs_with, JobName, JobRun, RunSummary, TenantJobOutcome, TenantJobResult,
 };
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::{build_sinks, http_client};
 use entrawatch_core::state::Stores;
 
+use crate::progress::{through_console, Console};
 use crate::{Job, OutputFormat};
 
 /// A CLI run is bounded like a Lambda run: waits past this fail instead of hanging a cron job.
 const DEADLINE: Duration = Duration::from_secs(600);
 
-pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    path: &Path,
+    job: Job,
+    output: OutputFormat,
+    console: &Console,
+) -> anyhow::Result<ExitCode> {
     let config = Config::from_file(path)?;
     let jobs: &[JobName] = match job {
         Job::BreakGlass => &[JobName::BreakGlass],
@@ -32,8 +38,9 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
     let resolver = SecretResolver::new();
     let http = http_client().map_err(anyhow::Error::msg)?;
     let sinks = build_sinks(&config.sinks, &resolver, &http).await;
+    let sinks = through_console(sinks, &stdout_sinks(&config), console);
     let stores = Stores::open(&config.state).await?;
-    let summary = run_jobs(JobRun {
+    let run = JobRun {
         config: &config,
         jobs,
         tenants: None,
@@ -44,8 +51,8 @@ pub async fn run(path: &Path, job: Job, output: OutputFormat) -> anyhow::Result<
         owner: run_owner("cli"),
         deadline: DEADLINE,
         graph_options: Default::default(),
-    })
-    .await;
+    };
+    let summary = run_jobs_with(run, console.progress()).await;
     print_summary(&summary, output, &stdout_sinks(&config));
     finish(&summary)
 }

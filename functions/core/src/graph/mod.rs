@@ -5,6 +5,7 @@
 
 mod assertion;
 mod client;
+mod count;
 mod diagnose;
 mod entra_error;
 mod error;

@@ -3,13 +3,17 @@
 //! Each list method returns one page given the previous page's `next_link` (`None` for the first page): a job
 //! loops until `next_link` is `None` and can checkpoint the link between pages.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use tokio::time::Instant;
 
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{
     DirectoryAudit, DirectoryObject, RoleAssignment, RoleEligibilitySchedule, SignIn, User,
 };
+use super::pacing::Family;
 use super::pager::Page;
 use super::request::{AuditQuery, GraphRequest, SignInQuery, UserQuery};
 
@@ -58,6 +62,18 @@ pub trait GraphPort: Send + Sync {
         group_id: &str,
         next_link: Option<&str>,
     ) -> Result<Page<DirectoryObject>, GraphError>;
+
+    /// How many users the tenant has, for progress only (a directory read). `None` when this port cannot
+    /// count (test fakes): progress then shows a count without a total.
+    async fn count_users(&self) -> Result<Option<u64>, GraphError> {
+        Ok(None)
+    }
+
+    /// What Graph's budget says `requests` more requests of `families` take at least, from now: the client's
+    /// pacing replayed over them. `None` when this port does not pace (test fakes).
+    fn budget_time(&self, _families: &[Family], _requests: u64) -> Option<Duration> {
+        None
+    }
 }
 
 #[async_trait]
@@ -114,5 +130,17 @@ impl GraphPort for GraphClient {
     ) -> Result<Page<DirectoryObject>, GraphError> {
         self.page(&GraphRequest::group_transitive_members(group_id), next_link)
             .await
+    }
+
+    async fn count_users(&self) -> Result<Option<u64>, GraphError> {
+        self.user_count().await.map(Some)
+    }
+
+    fn budget_time(&self, families: &[Family], requests: u64) -> Option<Duration> {
+        Some(
+            self.inner
+                .pacer
+                .time_for(families, requests, Instant::now()),
+        )
     }
 }

@@ -190,6 +190,12 @@ impl GraphRequest {
             .param("$select", USER_PROPERTIES.join(","))
     }
 
+    /// The number of users, as text (Graph docs `user-list.md`, "Get only a count of users"): an advanced query,
+    /// so it must be sent with `ConsistencyLevel: eventual` (`aad-advanced-queries.md`).
+    pub fn user_count() -> Self {
+        GraphRequest::new(ApiVersion::V1, "/users/$count")
+    }
+
     /// Sign-ins in a window for some users; several users share one filter joined with `or`.
     pub fn sign_ins(query: &SignInQuery) -> Self {
         let mut clauses = vec![

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
@@ -14,6 +14,9 @@ use super::error::GraphError;
 use super::pacing::Family;
 use super::retry::{backoff, is_transient, parse_retry_after};
 use crate::Secret;
+
+/// The headers of a JSON read.
+const JSON: &[(&str, &str)] = &[("accept", "application/json")];
 
 /// What one attempt came to.
 pub(crate) enum Attempt<T> {
@@ -38,7 +41,7 @@ impl GraphClient {
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T, GraphError> {
         let families = Family::of(url);
         let (content_type, body) = self
-            .retrying(url.path(), families, || self.get_once(url, families))
+            .retrying(url.path(), families, || self.get_once(url, families, JSON))
             .await?;
         serde_json::from_slice(&body).map_err(|_| {
             let hide = [url.query().unwrap_or("")];
@@ -138,18 +141,22 @@ impl GraphClient {
         Ok(())
     }
 
-    async fn get_once(&self, url: &Url, families: &[Family]) -> Attempt<(String, Vec<u8>)> {
+    /// One GET with `headers` (`Accept` among them), giving the content type and body of a 2xx answer.
+    pub(crate) async fn get_once(
+        &self,
+        url: &Url,
+        families: &[Family],
+        headers: &[(&'static str, &'static str)],
+    ) -> Attempt<(String, Vec<u8>)> {
         let token = match self.access_token().await {
             Ok(token) => token,
             Err(error) => return Attempt::Failed(error),
         };
         Counters::bump(&self.inner.counters.requests);
-        let mut request = self
-            .inner
-            .http
-            .get(url.clone())
-            .bearer_auth(token.expose())
-            .header(ACCEPT, "application/json");
+        let mut request = self.inner.http.get(url.clone()).bearer_auth(token.expose());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if self.inner.options.high_priority {
             // Graph docs `throttling.md`: lets Graph favour latency-critical calls when it must shed load.
             request = request.header("x-ms-throttle-priority", "High");

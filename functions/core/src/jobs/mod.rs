@@ -10,7 +10,7 @@ mod summary;
 mod tenant_run;
 
 pub use run_delivery::{DELIVERY_RESERVE, MIN_JOB_TIME};
-pub use runner::{configures, run_jobs, selects, JobRun, TENANTS_AT_ONCE};
+pub use runner::{configures, run_jobs, run_jobs_with, selects, JobRun, TENANTS_AT_ONCE};
 pub use summary::{OverdueAlert, RunSummary, SinkDown, TenantJobOutcome, TenantJobResult};
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use crate::alert::TenantRef;
 use crate::graph::{GraphError, GraphPort};
 use crate::outbox::Outbox;
+use crate::progress::Progress;
 use crate::state::{StateError, Stores};
 
 /// The jobs' names, as in `entrawatch run <job>` and the state keys (`JOB#<tenant>#<job>`).
@@ -47,6 +48,8 @@ pub struct JobContext {
     pub stores: Stores,
     pub outbox: Outbox,
     pub now: DateTime<Utc>,
+    /// Where long work reports how far it is; [`Progress::none`] outside the CLI.
+    pub progress: Progress,
 }
 
 impl JobContext {

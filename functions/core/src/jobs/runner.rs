@@ -18,11 +18,12 @@ use tokio::sync::Mutex;
 
 use super::run_delivery::{Budget, Delivery};
 use super::summary::{OverdueAlert, SinkDown};
-use super::tenant_run::{run_tenant_job, TenantClient};
+use super::tenant_run::{run_tenant_job, JobOutputs, TenantClient};
 use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
 use crate::config::{Config, TenantConfig};
 use crate::graph::ClientOptions;
 use crate::outbox::{record_heartbeats, DispatchReport, Dispatcher, Outbox, RetryPolicy};
+use crate::progress::{Extent, Progress};
 use crate::secrets::SecretResolver;
 use crate::sinks::Sink;
 use crate::state::Stores;
@@ -54,6 +55,12 @@ pub struct JobRun<'a> {
 
 /// Runs `run.jobs` for every selected tenant that configures them, delivering after each.
 pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
+    run_jobs_with(run, Progress::none()).await
+}
+
+/// [`run_jobs`], reporting to `progress`: the tenants done of all when the run covers several, and each job's
+/// own long work (a dormant scan).
+pub async fn run_jobs_with(run: JobRun<'_>, progress: Progress) -> RunSummary {
     let budget = Budget {
         started: Instant::now(),
         start: run.now.timestamp(),
@@ -90,16 +97,30 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
             Some(names) => names.iter().any(|n| selects(n, t)),
         })
         .collect();
+    let tenants_done = (selected.len() > 1).then(|| {
+        let jobs: Vec<&str> = run.jobs.iter().map(|j| j.as_str()).collect();
+        let all = Extent::Exact(selected.len() as u64);
+        progress.start(format!("run {}", jobs.join(", ")), "tenants", all)
+    });
+    let outputs = JobOutputs { outbox, progress };
     // Futures built in a loop, not by a closure over references, so the run stays `Send` for
     // callers that spawn it.
     let mut tenant_runs = Vec::new();
     for (i, tenant) in selected.into_iter().enumerate() {
-        tenant_runs.push(run_tenant(&run, &outbox, &budget, &delivery, i, tenant));
+        tenant_runs.push(run_tenant(&run, &outputs, &budget, &delivery, i, tenant));
     }
     let mut per_tenant: Vec<(usize, Vec<TenantJobResult>)> = futures::stream::iter(tenant_runs)
         .buffer_unordered(TENANTS_AT_ONCE)
+        .inspect(|_| {
+            if let Some(task) = &tenants_done {
+                task.advance(1);
+            }
+        })
         .collect()
         .await;
+    if let Some(task) = tenants_done {
+        task.finish();
+    }
     per_tenant.sort_by_key(|(i, _)| *i);
     let results = per_tenant.into_iter().flat_map(|(_, r)| r).collect();
     delivery.dispatch_last(&budget).await;
@@ -109,7 +130,7 @@ pub async fn run_jobs(run: JobRun<'_>) -> RunSummary {
 /// A tenant's jobs in order, each followed by a delivery.
 async fn run_tenant(
     run: &JobRun<'_>,
-    outbox: &Outbox,
+    outputs: &JobOutputs,
     budget: &Budget,
     delivery: &Delivery,
     index: usize,
@@ -123,7 +144,7 @@ async fn run_tenant(
             continue;
         }
         let result = match budget.for_job() {
-            Some(time) => run_tenant_job(run, outbox, tenant, job, &mut client, time).await,
+            Some(time) => run_tenant_job(run, outputs, tenant, job, &mut client, time).await,
             None => not_started(tenant, job, budget),
         };
         results.push(result);
@@ -252,3 +273,7 @@ credential = { type = "secret", secret = "env:X" }
         assert!(!configures(tenant, JobName::Dormant));
     }
 }
+
+#[cfg(test)]
+#[path = "runner_progress_tests.rs"]
+mod progress_tests;

@@ -10,7 +10,15 @@ use crate::alert::TenantRef;
 use crate::config::TenantConfig;
 use crate::graph::{GraphClient, GraphMetrics, GraphPort, TenantLabel, UnavailableGraph};
 use crate::outbox::Outbox;
+use crate::progress::Progress;
 use crate::state::StateError;
+
+/// Where the jobs of a run put what they produce besides their report: alerts, and progress for whoever
+/// watches.
+pub(super) struct JobOutputs {
+    pub outbox: Outbox,
+    pub progress: Progress,
+}
 
 /// The tenant's Graph client, shared by its jobs in this run (token and pacing), built on first
 /// use. A credential that cannot be resolved or used gives every job an [`UnavailableGraph`]:
@@ -43,14 +51,14 @@ impl TenantClient {
 
 pub(super) async fn run_tenant_job(
     run: &JobRun<'_>,
-    outbox: &Outbox,
+    outputs: &JobOutputs,
     tenant: &TenantConfig,
     job: JobName,
     client: &mut TenantClient,
     time: Duration,
 ) -> TenantJobResult {
     let mut metrics = GraphMetrics::default();
-    let outcome = match run_leased(run, outbox, tenant, job, client, time, &mut metrics).await {
+    let outcome = match run_leased(run, outputs, tenant, job, client, time, &mut metrics).await {
         Ok(report) => TenantJobOutcome::Done { report },
         Err(JobError::State(StateError::LeaseHeld { holder, until })) => {
             let reason = format!(
@@ -81,7 +89,7 @@ pub(super) async fn run_tenant_job(
 
 async fn run_leased(
     run: &JobRun<'_>,
-    outbox: &Outbox,
+    outputs: &JobOutputs,
     tenant: &TenantConfig,
     job: JobName,
     client: &mut TenantClient,
@@ -96,7 +104,7 @@ async fn run_leased(
         .leases
         .acquire_lease(&tenant.id, job.as_str(), &run.owner, now, ttl)
         .await?;
-    let result = run_job(run, outbox, tenant, job, client, time, metrics).await;
+    let result = run_job(run, outputs, tenant, job, client, time, metrics).await;
     if let Err(e) = run
         .stores
         .leases
@@ -110,7 +118,7 @@ async fn run_leased(
 
 async fn run_job(
     run: &JobRun<'_>,
-    outbox: &Outbox,
+    outputs: &JobOutputs,
     tenant: &TenantConfig,
     job: JobName,
     client: &mut TenantClient,
@@ -143,8 +151,9 @@ async fn run_job(
         },
         graph,
         stores: run.stores.clone(),
-        outbox: outbox.clone(),
+        outbox: outputs.outbox.clone(),
         now: run.now,
+        progress: outputs.progress.clone(),
     };
     let result = match job {
         JobName::BreakGlass => {

@@ -22,6 +22,7 @@ use entrawatch_core::jobs::{
     break_glass, run_jobs, JobContext, JobError, JobName, JobReport, JobRun, RunSummary,
 };
 use entrawatch_core::outbox::Outbox;
+use entrawatch_core::progress::Progress;
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::Sink;
 use entrawatch_core::state::Stores;
@@ -142,6 +143,7 @@ pub fn context(stores: &Stores, graph: Arc<dyn GraphPort>, now: DateTime<Utc>) -
         stores: stores.clone(),
         outbox: outbox(stores),
         now,
+        progress: Progress::none(),
     }
 }
 

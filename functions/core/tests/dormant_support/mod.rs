@@ -14,6 +14,7 @@ use entrawatch_core::graph::{
 };
 use entrawatch_core::jobs::JobContext;
 use entrawatch_core::outbox::Outbox;
+use entrawatch_core::progress::Progress;
 use entrawatch_core::state::{FindingStatus, Stores};
 use entrawatch_core::Secret;
 use entrawatch_emulator::{Emulator, Scenario};
@@ -152,6 +153,7 @@ pub fn ctx(graph: Arc<dyn GraphPort>, stores: Stores, now: DateTime<Utc>) -> Job
         outbox: Outbox::new(stores.outbox.clone(), vec![route]),
         stores,
         now,
+        progress: Progress::none(),
     }
 }
 

@@ -38,6 +38,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/{seg}/discovery/keys", get(crate::oauth::jwks_v1))
         .route("/{seg}/organization", get(organization::list))
         .route("/{seg}/users", get(users::list))
+        .route("/{seg}/users/$count", get(users::count))
         .route("/{seg}/users/{id}", get(users::one))
         .route("/{seg}/auditLogs/signIns", get(signins::list))
         .route("/{seg}/auditLogs/directoryAudits", get(audits::list))

@@ -16,6 +16,7 @@ use crate::graph::{
     AuditQuery, GraphError, GraphPort, Page, SignInKind, SignInQuery, TenantLabel, UserQuery,
 };
 use crate::outbox::Outbox;
+use crate::progress::Progress;
 use crate::state::sqlite::SqliteStore;
 use crate::state::{OutboxStore, Stores};
 
@@ -198,6 +199,7 @@ impl Harness {
             stores: Stores::new(self.store.clone()),
             outbox: Outbox::new(shared, vec![route]),
             now: at,
+            progress: Progress::none(),
         }
     }
 

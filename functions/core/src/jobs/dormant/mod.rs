@@ -6,7 +6,7 @@
 //! - `activity`: which sign-in date counts; `evaluate`: the verdict on one account;
 //! - `populations`: privileged holders; `exclusions`: accounts never reported;
 //! - `scan`: request plan and checkpoint; `findings`: state records; `sweep` and `digest`: what a finished scan
-//!   notifies and resolves.
+//!   notifies and resolves; `scan_progress`: how far a scan is, for whoever watches.
 
 mod activity;
 mod digest;
@@ -15,6 +15,7 @@ mod exclusions;
 mod findings;
 mod populations;
 mod scan;
+mod scan_progress;
 mod steps;
 mod sweep;
 
@@ -34,6 +35,7 @@ use crate::graph::GraphError;
 use evaluate::Policy;
 use exclusions::Exclusions;
 use populations::PrivilegedHolders;
+use scan_progress::ScanProgress;
 
 /// How much one invocation may do before it checkpoints and returns `complete: false`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,6 +125,7 @@ pub async fn run_with(
     } else {
         format!("scan continued after {} pages", scan.pages)
     });
+    let shown = ScanProgress::start(ctx, &scan, &privileged).await;
     let recorded_before = scan.tally.alerts_recorded;
     let mut examined = 0usize;
     let mut pages = 0u64;
@@ -161,6 +164,7 @@ pub async fn run_with(
                     checkpoint.scan = None;
                     checkpoint.last_complete_scan = Some(scan.id);
                     steps::save(ctx, &checkpoint).await?;
+                    shown.finish();
                     return Ok(JobReport {
                         alerts_recorded: recorded,
                         examined,
@@ -228,6 +232,7 @@ pub async fn run_with(
         }
         checkpoint.scan = Some(scan.clone());
         steps::save(ctx, &checkpoint).await?;
+        shown.update(ctx, &scan, &privileged);
         let out_of_pages = options.max_pages.is_some_and(|max| pages >= max);
         let out_of_time = options.time_budget.is_some_and(|b| started.elapsed() >= b);
         if out_of_pages || out_of_time {
