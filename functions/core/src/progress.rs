@@ -154,18 +154,39 @@ impl Drop for Task {
     }
 }
 
+/// A view that keeps every snapshot, for tests of what work reports.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct Recorder(Mutex<Vec<Snapshot>>);
+
+#[cfg(test)]
+impl Recorder {
+    pub fn seen(&self) -> Vec<Snapshot> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// (done, extent, stage) of each snapshot, in order.
+    pub fn steps(&self) -> Vec<(u64, Extent, Stage)> {
+        self.seen()
+            .iter()
+            .map(|s| (s.done, s.extent, s.stage))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+impl ProgressView for Recorder {
+    fn show(&self, snapshot: &Snapshot) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(snapshot.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<Snapshot>>);
-
-    impl ProgressView for Recorder {
-        fn show(&self, snapshot: &Snapshot) {
-            self.0.lock().unwrap().push(snapshot.clone());
-        }
-    }
 
     #[test]
     fn a_task_reports_each_change_then_its_end_once() {
@@ -177,11 +198,8 @@ mod tests {
         task.finish();
         task.advance(1);
         drop(task);
-        let seen = recorder.0.lock().unwrap().clone();
-        let stages: Vec<(u64, Extent, Stage)> =
-            seen.iter().map(|s| (s.done, s.extent, s.stage)).collect();
         assert_eq!(
-            stages,
+            recorder.steps(),
             [
                 (0, Extent::Exact(3), Stage::Running),
                 (1, Extent::Exact(3), Stage::Running),
@@ -203,7 +221,7 @@ mod tests {
         first.advance(500);
         drop(first);
         drop(second);
-        let seen = recorder.0.lock().unwrap().clone();
+        let seen = recorder.seen();
         assert_ne!(seen[0].id, seen[1].id, "clones share the id sequence");
         let last = seen.iter().rfind(|s| s.id == seen[0].id).unwrap();
         assert_eq!((last.done, last.stage), (500, Stage::Stopped));

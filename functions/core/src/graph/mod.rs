@@ -4,6 +4,7 @@
 //! or URL query string.
 
 mod assertion;
+mod budget;
 mod client;
 mod count;
 mod diagnose;

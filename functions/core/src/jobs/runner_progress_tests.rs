@@ -1,23 +1,14 @@
 //! What a run reports to its progress view: the tenants done of all, when there are several.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::progress::{ProgressView, Snapshot, Stage};
+use crate::progress::{Recorder, Stage};
 use crate::state::sqlite::SqliteStore;
 
-#[derive(Default)]
-struct Recorder(Mutex<Vec<Snapshot>>);
-
-impl ProgressView for Recorder {
-    fn show(&self, snapshot: &Snapshot) {
-        self.0.lock().unwrap().push(snapshot.clone());
-    }
-}
-
 /// `tenants` tenants without job sections: the run visits each and runs nothing, so no Graph call is made.
-async fn run_over(tenants: usize) -> Vec<Snapshot> {
+async fn run_over(tenants: usize) -> Arc<Recorder> {
     let mut text = String::new();
     for i in 0..tenants {
         text += &format!(
@@ -42,17 +33,14 @@ async fn run_over(tenants: usize) -> Vec<Snapshot> {
         graph_options: Default::default(),
     };
     run_jobs_with(run, Progress::new(recorder.clone())).await;
-    let seen = recorder.0.lock().unwrap().clone();
-    seen
+    recorder
 }
 
 #[tokio::test]
 async fn a_run_over_several_tenants_reports_the_tenants_done_of_all() {
-    let seen = run_over(3).await;
-    let steps: Vec<(u64, Extent, Stage)> =
-        seen.iter().map(|s| (s.done, s.extent, s.stage)).collect();
+    let recorder = run_over(3).await;
     assert_eq!(
-        steps,
+        recorder.steps(),
         [
             (0, Extent::Exact(3), Stage::Running),
             (1, Extent::Exact(3), Stage::Running),
@@ -61,12 +49,13 @@ async fn a_run_over_several_tenants_reports_the_tenants_done_of_all() {
             (3, Extent::Exact(3), Stage::Done),
         ]
     );
-    assert!(seen
+    assert!(recorder
+        .seen()
         .iter()
         .all(|s| s.label == "run dormant" && s.unit == "tenants"));
 }
 
 #[tokio::test]
 async fn a_run_over_one_tenant_shows_no_tenant_count() {
-    assert!(run_over(1).await.is_empty());
+    assert!(run_over(1).await.seen().is_empty());
 }
