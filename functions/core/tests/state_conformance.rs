@@ -1,10 +1,11 @@
 //! State port conformance, run against SQLite and DynamoDB (moto): seen markers, cursors,
-//! findings and leases. The outbox half is `state_outbox_conformance.rs`.
+//! findings, leases and the shared Graph budget's windows. The outbox half is `state_outbox_conformance.rs`.
 
 mod state_support;
 
 use std::sync::Arc;
 
+use entrawatch_core::state::budget::BudgetStore;
 use entrawatch_core::state::*;
 use serde_json::json;
 use state_support::fixtures::Fixture;
@@ -155,7 +156,116 @@ async fn lease_is_held_renewed_released_and_taken_over_after_expiry(f: impl Fixt
         .unwrap();
 }
 
+fn window(key: &str, limit: u32) -> budget::WindowSpec {
+    budget::WindowSpec {
+        key: key.into(),
+        limit,
+        span_ms: 10_000,
+    }
+}
+
+const NOW_MS: i64 = NOW * 1000;
+
+/// Eight workers, each with its own connection or client, race for a window of five: five slots are granted
+/// in all, and a request that spans a second, fuller window takes nothing from the first when refused.
+async fn racing_workers_never_take_more_than_a_shared_window_holds(f: impl Fixture) {
+    let f = Arc::new(f);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let s = f.open().await;
+            let mut granted = 0;
+            for _ in 0..3 {
+                let take = s
+                    .take(
+                        &[window("app#a#reports", 5)],
+                        budget::Priority::Urgent,
+                        1,
+                        NOW_MS,
+                    )
+                    .await
+                    .unwrap();
+                if let budget::Take::Granted { count } = take {
+                    granted += count;
+                }
+            }
+            granted
+        }));
+    }
+    let mut granted = 0;
+    for t in tasks {
+        granted += t.await.unwrap();
+    }
+    assert_eq!(granted, 5, "eight workers on one window of five");
+    let s = f.open().await;
+    let both = [window("app#b#reports", 5), window("app#a#reports", 5)];
+    assert_eq!(
+        s.take(&both, budget::Priority::Urgent, 1, NOW_MS + 1)
+            .await
+            .unwrap(),
+        budget::Take::Wait { ms: 9_999 }
+    );
+    assert_eq!(
+        s.take(
+            &[window("app#b#reports", 5)],
+            budget::Priority::Urgent,
+            5,
+            NOW_MS + 1
+        )
+        .await
+        .unwrap(),
+        budget::Take::Granted { count: 5 },
+        "the refused two-window take left app b's window untouched"
+    );
+    assert_eq!(
+        s.take(
+            &[window("app#a#reports", 5)],
+            budget::Priority::Urgent,
+            1,
+            NOW_MS + 10_000
+        )
+        .await
+        .unwrap(),
+        budget::Take::Granted { count: 1 },
+        "the window slides: the first five left it after 10 s"
+    );
+}
+
+/// A hold written through one handle (a 429 seen by one worker) stops every other handle until it passes.
+async fn a_hold_reaches_every_worker_of_the_app(f: impl Fixture) {
+    let (first, second) = (f.open().await, f.open().await);
+    let key = "app#c#reports".to_string();
+    first.hold(&[key.clone()], NOW_MS + 7_000).await.unwrap();
+    assert_eq!(
+        second
+            .take(
+                &[window(&key, 100)],
+                budget::Priority::Background,
+                1,
+                NOW_MS
+            )
+            .await
+            .unwrap(),
+        budget::Take::Wait { ms: 7_000 }
+    );
+    assert_eq!(
+        second
+            .take(
+                &[window(&key, 100)],
+                budget::Priority::Background,
+                1,
+                NOW_MS + 7_000
+            )
+            .await
+            .unwrap(),
+        budget::Take::Granted { count: 1 }
+    );
+}
+
 conformance!(
+    racing_workers_never_take_more_than_a_shared_window_holds,
+    a_hold_reaches_every_worker_of_the_app,
     seen_marker_is_put_if_absent_until_it_expires,
     cursor_round_trips_json_per_tenant_and_job,
     findings_are_stored_listed_and_updated_per_tenant_and_job,

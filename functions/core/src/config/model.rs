@@ -15,6 +15,56 @@ pub struct Config {
     pub state: StateConfig,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    #[serde(default)]
+    pub graph: GraphLimitsConfig,
+}
+
+/// `[graph]`: Graph's limits per app registration (client id) across every tenant it serves, shared through
+/// the state store by every process using the app. Defaults are Microsoft's published figures (Graph docs
+/// `throttling-limits.md`, "Identity and access reports service limits"; REFERENCE.md §4); lower them when
+/// other tools use the same app registration.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphLimitsConfig {
+    #[serde(default = "default_reports_per_10s")]
+    pub reports_per_10s: u32,
+    #[serde(default = "default_reports_per_tenant_per_10s")]
+    pub reports_per_tenant_per_10s: u32,
+    #[serde(default = "default_sign_in_activity_per_minute")]
+    pub sign_in_activity_per_minute: u32,
+}
+
+impl Default for GraphLimitsConfig {
+    fn default() -> Self {
+        let published = crate::graph::SharedLimits::default();
+        GraphLimitsConfig {
+            reports_per_10s: published.reports_per_10s,
+            reports_per_tenant_per_10s: published.reports_per_tenant_per_10s,
+            sign_in_activity_per_minute: published.sign_in_activity_per_minute,
+        }
+    }
+}
+
+impl GraphLimitsConfig {
+    pub fn shared_limits(&self) -> crate::graph::SharedLimits {
+        crate::graph::SharedLimits {
+            reports_per_10s: self.reports_per_10s,
+            reports_per_tenant_per_10s: self.reports_per_tenant_per_10s,
+            sign_in_activity_per_minute: self.sign_in_activity_per_minute,
+        }
+    }
+}
+
+fn default_reports_per_10s() -> u32 {
+    GraphLimitsConfig::default().reports_per_10s
+}
+
+fn default_reports_per_tenant_per_10s() -> u32 {
+    GraphLimitsConfig::default().reports_per_tenant_per_10s
+}
+
+fn default_sign_in_activity_per_minute() -> u32 {
+    GraphLimitsConfig::default().sign_in_activity_per_minute
 }
 
 /// `[delivery]`: when an undelivered alert becomes loud, and the heartbeat.

@@ -20,6 +20,24 @@ pub(super) fn check(config: &Config) -> Result<(), String> {
         }
         check_sink(sink).map_err(|m| format!("sink \"{}\": {m}", sink.name))?;
     }
+    let graph = &config.graph;
+    for (name, value) in [
+        ("reports_per_10s", graph.reports_per_10s),
+        (
+            "reports_per_tenant_per_10s",
+            graph.reports_per_tenant_per_10s,
+        ),
+        (
+            "sign_in_activity_per_minute",
+            graph.sign_in_activity_per_minute,
+        ),
+    ] {
+        if value == 0 {
+            return Err(format!(
+                "[graph] {name} must be at least 1 (Graph allows no request at 0)"
+            ));
+        }
+    }
     if config.delivery.overdue_minutes == 0 {
         return Err("[delivery] overdue_minutes must be at least 1".to_string());
     }

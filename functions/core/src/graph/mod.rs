@@ -19,6 +19,7 @@ mod request;
 mod retry;
 mod send;
 mod settings;
+mod shared_budget;
 mod token;
 mod token_fetch;
 mod unavailable;
@@ -39,5 +40,6 @@ pub use settings::{
     AssertionProvider, ClientCredential, ClientOptions, Cloud, PacingLimits, RateWindow,
     TenantConnection, TenantLabel,
 };
+pub use shared_budget::{shared_span, SharedBudget, SharedLimits};
 pub use unavailable::UnavailableGraph;
-pub use wait_clock::{real_clock, RealClock, WaitClock};
+pub use wait_clock::{real_clock, wall_epoch_ms, RealClock, WaitClock};

@@ -94,6 +94,7 @@ impl GraphClient {
                     if throttled {
                         let hold = retry_after.unwrap_or(Duration::from_secs(1));
                         self.inner.pacer.block(families, self.now() + hold);
+                        self.hold_shared(families, hold).await;
                     }
                     (what, retry_after, transport)
                 }
@@ -122,7 +123,62 @@ impl GraphClient {
             tracing::debug!(tenant = %self.inner.tenant, path, wait_ms = wait.as_millis() as u64, "pacing");
             self.inner.options.clock.sleep(wait).await;
         }
-        Ok(())
+        self.pace_shared(families, path, last).await
+    }
+
+    /// The shared budget after the in-process pacing: one slot in each of the app's windows, or wait. A state
+    /// store that cannot answer does not stop the read (the in-process pacing still holds this process under
+    /// the per-tenant limits); it is logged.
+    async fn pace_shared(
+        &self,
+        families: &[Family],
+        path: &str,
+        last: &str,
+    ) -> Result<(), GraphError> {
+        let Some(shared) = &self.inner.options.shared_budget else {
+            return Ok(());
+        };
+        let specs = shared.windows(&self.inner.client_id, &self.inner.tenant.id, families);
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let clock = &self.inner.options.clock;
+        loop {
+            match shared
+                .take(&specs, self.inner.options.high_priority, clock.epoch_ms())
+                .await
+            {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => {
+                    self.check_deadline(wait, path, last)?;
+                    tracing::debug!(tenant = %self.inner.tenant, path, wait_ms = wait.as_millis() as u64, "waiting for the app's shared Graph budget");
+                    clock.sleep(wait).await;
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %self.inner.tenant, path, error = %e, "the shared Graph budget is unavailable; pacing this process alone");
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// A 429 holds the app's shared windows for every worker until its `Retry-After` passes.
+    async fn hold_shared(&self, families: &[Family], hold: Duration) {
+        let Some(shared) = &self.inner.options.shared_budget else {
+            return;
+        };
+        let until = self.inner.options.clock.epoch_ms() + hold.as_millis() as i64;
+        if let Err(e) = shared
+            .hold(
+                &self.inner.client_id,
+                &self.inner.tenant.id,
+                families,
+                until,
+            )
+            .await
+        {
+            tracing::warn!(tenant = %self.inner.tenant, error = %e, "could not share a 429's Retry-After");
+        }
     }
 
     fn now(&self) -> Instant {

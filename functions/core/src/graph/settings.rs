@@ -158,6 +158,9 @@ pub struct ClientOptions {
     /// What pacing, retry waits and the run deadline are measured on. Defaults to real time; the demo waits on
     /// the emulator's clock.
     pub clock: Arc<dyn super::WaitClock>,
+    /// The budget shared with every process using this app (per app across tenants, through the state store).
+    /// `None` paces this client alone (tests, benchmarks); the job runner always sets it.
+    pub shared_budget: Option<super::SharedBudget>,
 }
 
 impl Default for ClientOptions {
@@ -169,6 +172,7 @@ impl Default for ClientOptions {
             high_priority: false,
             request_timeout: Duration::from_secs(60),
             clock: super::real_clock(),
+            shared_budget: None,
         }
     }
 }

@@ -15,6 +15,17 @@ pub trait WaitClock: Send + Sync + Debug {
     fn now(&self) -> Instant;
     /// Returns once `wait` has passed on this clock.
     fn sleep(&self, wait: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    /// Now as epoch milliseconds: the time the shared Graph budget is kept in, common to every process.
+    fn epoch_ms(&self) -> i64 {
+        wall_epoch_ms()
+    }
+}
+
+/// The wall clock as epoch milliseconds.
+pub fn wall_epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Real (tokio) time: what every deployment uses.

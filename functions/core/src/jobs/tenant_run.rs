@@ -8,7 +8,9 @@ use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
 use super::{TenantJobOutcome, TenantJobResult};
 use crate::alert::TenantRef;
 use crate::config::TenantConfig;
-use crate::graph::{GraphClient, GraphMetrics, GraphPort, TenantLabel, UnavailableGraph};
+use crate::graph::{
+    GraphClient, GraphMetrics, GraphPort, SharedBudget, TenantLabel, UnavailableGraph,
+};
 use crate::outbox::Outbox;
 use crate::progress::Progress;
 use crate::state::StateError;
@@ -38,7 +40,12 @@ impl TenantClient {
         }
         let built = match tenant.connection(run.resolver).await {
             Ok(connection) => {
-                GraphClient::new(connection, run.graph_options.clone()).map_err(|e| e.to_string())
+                let mut options = run.graph_options.clone();
+                // Every run draws on the app's budget in the state store, shared with every other process.
+                options.shared_budget.get_or_insert_with(|| {
+                    SharedBudget::new(run.stores.budget.clone(), run.config.graph.shared_limits())
+                });
+                GraphClient::new(connection, options).map_err(|e| e.to_string())
             }
             Err(crate::config::ConnectError::Secret { source, .. }) => {
                 Err(format!("the credential cannot be resolved: {source}"))

@@ -5,6 +5,7 @@
 //!
 //! Time is always passed in as epoch seconds (`now`), so tests never depend on the wall clock.
 
+pub mod budget;
 pub mod dynamodb;
 mod model;
 pub mod sqlite;
@@ -177,6 +178,12 @@ pub trait LeaseStore: Send + Sync {
 }
 
 /// Everything a job needs from state, for wiring; functions should take the narrowest trait.
-pub trait StateStore: SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore {}
+pub trait StateStore:
+    SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore + budget::BudgetStore
+{
+}
 
-impl<T: SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore> StateStore for T {}
+impl<T> StateStore for T where
+    T: SeenStore + CursorStore + FindingStore + OutboxStore + LeaseStore + budget::BudgetStore
+{
+}

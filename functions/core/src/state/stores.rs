@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::budget::BudgetStore;
 use super::dynamodb::DynamoStore;
 use super::sqlite::SqliteStore;
 use super::{
@@ -17,6 +18,8 @@ pub struct Stores {
     pub findings: Arc<dyn FindingStore>,
     pub outbox: Arc<dyn OutboxStore>,
     pub leases: Arc<dyn LeaseStore>,
+    /// The shared Graph budget (per app, across tenants and processes).
+    pub budget: Arc<dyn BudgetStore>,
 }
 
 impl Stores {
@@ -27,7 +30,8 @@ impl Stores {
             cursors: store.clone(),
             findings: store.clone(),
             outbox: store.clone(),
-            leases: store,
+            leases: store.clone(),
+            budget: store,
         }
     }
 

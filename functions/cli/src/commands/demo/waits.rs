@@ -44,6 +44,10 @@ impl WaitClock for EmulatedWaits {
             .advance(chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::zero()));
         Box::pin(std::future::ready(()))
     }
+
+    fn epoch_ms(&self) -> i64 {
+        entrawatch_core::graph::wall_epoch_ms() + self.waited().as_millis() as i64
+    }
 }
 
 #[cfg(test)]

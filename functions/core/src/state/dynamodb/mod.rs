@@ -10,6 +10,7 @@
 //! | lease       | `JOB#{tenant}#{job}`   | `LEASE`           | `owner`, `until`                             |
 //! | alert       | `ALERT#{id}`           | `ALERT`           | `body` (JSON), `expires_at`                  |
 //! | delivery    | `ALERT#{id}`           | `DELIVERY#{sink}` | `status`, `attempts`, `next_attempt_at`, `due_pk` while pending |
+//! | budget window | `BUDGET#{key}`       | `BUDGET`          | `state` (JSON), `version`, `expires_at` (TTL) |
 //!
 //! The sparse GSI `due` (`due_pk` = `DUE`, sorted by `next_attempt_at`) holds only pending
 //! deliveries. GSI reads are eventually consistent, so each hit is re-read from the table with a
@@ -17,6 +18,7 @@
 //! DynamoDB's TTL deletes expired items lazily (REFERENCE.md §10: moto never does), so every
 //! conditional write also treats `expires_at <= now` as absent, the Powertools idempotency way.
 
+mod budget;
 mod claims;
 mod findings;
 mod items;

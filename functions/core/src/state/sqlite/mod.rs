@@ -3,6 +3,7 @@
 //! write lock is taken up front, so two processes cannot both pass the same check), the file is
 //! in WAL mode so readers never block the writer, and a busy timeout waits out the other writer.
 
+mod budget;
 mod lease;
 mod migrate;
 mod outbox;
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS deliveries (alert_id TEXT, sink TEXT, status TEXT NOT
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS leases (tenant TEXT, job TEXT, owner TEXT NOT NULL, until INTEGER NOT NULL,
   PRIMARY KEY (tenant, job));
+CREATE TABLE IF NOT EXISTS budget_windows (key TEXT PRIMARY KEY, state TEXT NOT NULL);
 ";
 
 /// The SQLite state store. Cheap to clone; each [`SqliteStore::open`] is its own connection.
