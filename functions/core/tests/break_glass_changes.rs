@@ -5,9 +5,16 @@
 mod break_glass_support;
 mod state_support;
 
+use std::sync::Arc;
+
 use break_glass_support::*;
 use chrono::Duration;
 use entrawatch_core::alert::{types, Severity};
+use entrawatch_core::graph::{
+    wall_epoch_ms, ClientOptions, Family, GraphPort, SharedBudget, SharedLimits,
+};
+use entrawatch_core::jobs::break_glass;
+use entrawatch_core::state::budget::{BudgetStore, Priority, Take};
 use entrawatch_core::state::Stores;
 use state_support::fixtures::Fixture;
 
@@ -100,8 +107,9 @@ async fn audit_changes_off_reads_no_audits<F: Fixture>(f: F) {
     .await
     .unwrap();
     assert_eq!(report.alerts_recorded, 0);
-    // Two sign-in requests (v1.0, beta) and two account lookups; no audit request.
-    assert_eq!(emu.stats().family("reports"), 4);
+    // Two sign-in requests (v1.0, beta) and one account lookup for both accounts (`id in (...)`); no audit
+    // request.
+    assert_eq!(emu.stats().family("reports"), 3);
 }
 
 async fn an_account_not_exercised_is_reminded_once_per_period<F: Fixture>(f: F) {
@@ -150,7 +158,75 @@ async fn an_account_not_exercised_is_reminded_once_per_period<F: Fixture>(f: F) 
     assert_eq!(subjects.iter().filter(|s| **s == BG1).count(), 1);
 }
 
+/// The app's `signInActivity` budget is spent (by other tenants' lookups): the run still reads the sign-ins and
+/// audits and alerts the sign-in, sends no lookup, notes the deferral, and the next run with room does the lookup.
+async fn an_account_lookup_the_shared_budget_cannot_afford_waits_for_a_later_run<F: Fixture>(f: F) {
+    let body = USERS.replace(
+        "signInActivity = { lastSuccessfulSignInDateTime = \"-1d\" }",
+        "signInActivity = { lastSuccessfulSignInDateTime = \"-100d\" }",
+    );
+    let emu = start(scenario(true, false, &body)).await;
+    let stores = Stores::new(f.open().await);
+    let shared = SharedBudget::new(stores.budget.clone(), SharedLimits::default());
+    let lookup = shared.windows(CLIENT, TENANT, &[Family::SignInActivity]);
+    let spent = stores
+        .budget
+        .take(&lookup, Priority::Urgent, 10, wall_epoch_ms())
+        .await
+        .unwrap();
+    assert_eq!(spent, Take::Granted { count: 10 });
+    let options = ClientOptions {
+        shared_budget: Some(shared),
+        ..test_options()
+    };
+    let config = bg_config(&[BG1, BG2], "drill_max_age_days = 90");
+    let run = |options: ClientOptions| {
+        let graph: Arc<dyn GraphPort> = Arc::new(client_for(&emu, SECRET, options));
+        let ctx = context(&stores, graph, emu.clock().now());
+        let config = config.clone();
+        async move { break_glass::run(&ctx, &config).await.unwrap() }
+    };
+    emu.reset_stats();
+    let report = run(options.clone()).await;
+    assert_eq!(emu.stats().family("sign_in_activity"), 0, "no lookup sent");
+    assert!(
+        emu.stats().family("reports") >= 2,
+        "the sign-ins and audits were read"
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("account lookup deferred")),
+        "notes: {:?}",
+        report.notes
+    );
+    assert!(
+        recorded(&stores).await.is_empty(),
+        "no drill reminder without the lookup"
+    );
+    // The next run, when the app's window has room again (here: a client without the shared budget, rather
+    // than waiting out the minute), does the lookup.
+    let report = run(test_options()).await;
+    assert!(report.notes.iter().all(|n| !n.contains("deferred")));
+    assert_eq!(
+        emu.stats().family("sign_in_activity"),
+        1,
+        "one lookup for both accounts"
+    );
+    let alerts = recorded(&stores).await;
+    assert_eq!(
+        alerts.len(),
+        2,
+        "both accounts' last success is 100 days old"
+    );
+    assert!(alerts
+        .iter()
+        .all(|a| a.kind == types::BREAK_GLASS_DRILL_OVERDUE));
+}
+
 conformance!(
+    an_account_lookup_the_shared_budget_cannot_afford_waits_for_a_later_run,
     each_change_to_an_emergency_account_is_alerted_once,
     audit_changes_off_reads_no_audits,
     an_account_not_exercised_is_reminded_once_per_period,

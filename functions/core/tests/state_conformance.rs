@@ -236,7 +236,10 @@ async fn racing_workers_never_take_more_than_a_shared_window_holds(f: impl Fixtu
 async fn a_hold_reaches_every_worker_of_the_app(f: impl Fixture) {
     let (first, second) = (f.open().await, f.open().await);
     let key = "app#c#reports".to_string();
-    first.hold(std::slice::from_ref(&key), NOW_MS + 7_000).await.unwrap();
+    first
+        .hold(std::slice::from_ref(&key), NOW_MS + 7_000)
+        .await
+        .unwrap();
     assert_eq!(
         second
             .take(

@@ -33,7 +33,7 @@ pub use pager::{Page, Pager};
 pub use port::GraphPort;
 pub use request::{
     ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,
-    SignInKind, SignInQuery, TimeWindow, UserQuery, LOGS_PAGE, USERS_PAGE,
+    SignInKind, SignInQuery, TimeWindow, UserQuery, IDS_PER_LOOKUP, LOGS_PAGE, USERS_PAGE,
     USERS_WITH_SIGN_IN_ACTIVITY_PAGE, USER_PROPERTIES,
 };
 pub use settings::{

@@ -30,6 +30,20 @@ pub trait GraphPort: Send + Sync {
     /// One user by object id with `signInActivity`; `None` if it does not exist.
     async fn get_user(&self, id: &str) -> Result<Option<User>, GraphError>;
 
+    /// Users by object id (at most [`super::IDS_PER_LOOKUP`]) with `signInActivity`, in one request sent only
+    /// if Graph's budget has room for it now: `None` (nothing sent) means "not now, ask in a later run". An id
+    /// with no user is absent from the answer. The default asks [`GraphPort::get_user`] for each (test fakes).
+    async fn lookup_users_if_affordable(
+        &self,
+        ids: &[String],
+    ) -> Result<Option<Vec<User>>, GraphError> {
+        let mut users = Vec::new();
+        for id in ids {
+            users.extend(self.get_user(id).await?);
+        }
+        Ok(Some(users))
+    }
+
     /// Sign-ins of some users in a window (interactive on v1.0, non-interactive on beta).
     async fn list_sign_ins(
         &self,
@@ -88,6 +102,15 @@ impl GraphPort for GraphClient {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, GraphError> {
         self.get_optional(&GraphRequest::user(id)).await
+    }
+
+    async fn lookup_users_if_affordable(
+        &self,
+        ids: &[String],
+    ) -> Result<Option<Vec<User>>, GraphError> {
+        let url = self.request_url(&GraphRequest::users_by_id(ids))?;
+        let page: Option<Page<User>> = self.get_json_if_affordable(&url).await?;
+        Ok(page.map(|p| p.items))
     }
 
     async fn list_sign_ins(

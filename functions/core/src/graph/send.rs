@@ -43,14 +43,41 @@ impl GraphClient {
         let (content_type, body) = self
             .retrying(url.path(), families, || self.get_once(url, families, JSON))
             .await?;
-        serde_json::from_slice(&body).map_err(|_| {
+        self.parse_json(url, &content_type, &body)
+    }
+
+    /// [`GraphClient::get_json`] only if the pacing and the shared budget have room for it right now; `None`
+    /// (nothing sent) when the request would have to wait. For reads that can as well happen in a later run.
+    pub(crate) async fn get_json_if_affordable<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<Option<T>, GraphError> {
+        let families = Family::of(url);
+        if !self.pace_now(families).await {
+            return Ok(None);
+        }
+        let (content_type, body) = self
+            .retrying_from(url.path(), families, true, || {
+                self.get_once(url, families, JSON)
+            })
+            .await?;
+        self.parse_json(url, &content_type, &body).map(Some)
+    }
+
+    fn parse_json<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<T, GraphError> {
+        serde_json::from_slice(body).map_err(|_| {
             let hide = [url.query().unwrap_or("")];
             let response = FailedResponse {
                 tenant: &self.inner.tenant,
                 status: 200,
                 path: url.path(),
-                content_type: &content_type,
-                body: &body,
+                content_type,
+                body,
                 hide: &hide,
             };
             response.unexpected()
@@ -61,6 +88,21 @@ impl GraphClient {
         &self,
         path: &str,
         families: &[Family],
+        attempt: F,
+    ) -> Result<T, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Attempt<T>>,
+    {
+        self.retrying_from(path, families, false, attempt).await
+    }
+
+    /// Attempts until done, pacing before each; `prepaid` when the first attempt's slot is already taken.
+    async fn retrying_from<T, F, Fut>(
+        &self,
+        path: &str,
+        families: &[Family],
+        mut prepaid: bool,
         mut attempt: F,
     ) -> Result<T, GraphError>
     where
@@ -72,7 +114,9 @@ impl GraphClient {
         let mut reauthenticated = false;
         let mut last = String::from("none");
         loop {
-            self.pace(families, path, &last).await?;
+            if !std::mem::take(&mut prepaid) {
+                self.pace(families, path, &last).await?;
+            }
             let (what, retry_after, transport) = match attempt().await {
                 Attempt::Done(value) => return Ok(value),
                 Attempt::Failed(error) => return Err(error),
@@ -124,6 +168,33 @@ impl GraphClient {
             self.inner.options.clock.sleep(wait).await;
         }
         self.pace_shared(families, path, last).await
+    }
+
+    /// Takes a slot of the pacing and of the shared budget if both have one now; `false` (and a local slot
+    /// spent, which only makes the pacing stricter) when either would wait.
+    async fn pace_now(&self, families: &[Family]) -> bool {
+        if self.inner.pacer.try_acquire(families, self.now()).is_err() {
+            return false;
+        }
+        let Some(shared) = &self.inner.options.shared_budget else {
+            return true;
+        };
+        let specs = shared.windows(&self.inner.client_id, &self.inner.tenant.id, families);
+        if specs.is_empty() {
+            return true;
+        }
+        let now = self.inner.options.clock.epoch_ms();
+        match shared
+            .take(&specs, self.inner.options.high_priority, now)
+            .await
+        {
+            Ok(None) => true,
+            Ok(Some(_)) => false,
+            Err(e) => {
+                tracing::warn!(tenant = %self.inner.tenant, error = %e, "the shared Graph budget is unavailable; pacing this process alone");
+                true
+            }
+        }
     }
 
     /// The shared budget after the in-process pacing: one slot in each of the app's windows, or wait. A state
