@@ -14,7 +14,7 @@ use entrawatch_core::graph::{
     wall_epoch_ms, ClientOptions, Family, GraphPort, SharedBudget, SharedLimits,
 };
 use entrawatch_core::jobs::break_glass;
-use entrawatch_core::state::budget::{BudgetStore, Priority, Take};
+use entrawatch_core::state::budget::{Priority, Take};
 use entrawatch_core::state::Stores;
 use state_support::fixtures::Fixture;
 
