@@ -21,9 +21,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_emulator/tenants/{tid}/keys/rotate", post(rotate))
         .route("/_emulator/tenants/{tid}/keys/{kid}/retire", post(retire))
         .route("/_emulator/tenants/{tid}/tokens", post(mint))
+        .merge(crate::app_control::router())
 }
 
-fn admin_error(status: StatusCode, msg: impl Into<String>) -> GraphError {
+pub(crate) fn admin_error(status: StatusCode, msg: impl Into<String>) -> GraphError {
     GraphError::new(
         status,
         if status == StatusCode::NOT_FOUND {
@@ -33,6 +34,11 @@ fn admin_error(status: StatusCode, msg: impl Into<String>) -> GraphError {
         },
         msg,
     )
+}
+
+/// An admin request body, or a 400 saying what is wrong with it.
+pub(crate) fn admin_json<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, GraphError> {
+    serde_json::from_str(body).map_err(|e| admin_error(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 /// Mints a validator token signed with the tenant's current key; time claims come from the emulated clock.
@@ -64,7 +70,7 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Json<crate::Stats> {
 }
 
 async fn reset_stats(State(shared): State<Arc<Shared>>) -> StatusCode {
-    shared.stats.reset();
+    shared.reset_stats();
     StatusCode::NO_CONTENT
 }
 
@@ -84,8 +90,7 @@ async fn set_clock(
     State(shared): State<Arc<Shared>>,
     body: String,
 ) -> Result<Json<Value>, GraphError> {
-    let req: ClockRequest = serde_json::from_str(&body)
-        .map_err(|e| admin_error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let req: ClockRequest = admin_json(&body)?;
     // Freeze first, so a frozen clock holds exactly the `now` set in the same request.
     if let Some(f) = req.frozen {
         shared.clock.freeze(f);
@@ -133,8 +138,7 @@ struct FaultRequest {
 }
 
 async fn faults(State(shared): State<Arc<Shared>>, body: String) -> Result<StatusCode, GraphError> {
-    let req: FaultRequest = serde_json::from_str(&body)
-        .map_err(|e| admin_error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let req: FaultRequest = admin_json(&body)?;
     if req.clear == Some(true) {
         shared.faults.clear();
     }
@@ -200,8 +204,7 @@ async fn mint(
     Path(tid): Path<String>,
     body: String,
 ) -> Result<Json<Value>, GraphError> {
-    let req: MintRequest = serde_json::from_str(&body)
-        .map_err(|e| admin_error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let req: MintRequest = admin_json(&body)?;
     let token =
         tokio::task::spawn_blocking(move || mint_token(&shared, &tid, req.claims, req.version))
             .await

@@ -1,7 +1,8 @@
-//! Fault injection (`fail_next`, latency, throttle switch) and request statistics.
+//! Fault injection (`fail_next`, latency, throttle switch, an app held at 429) and request statistics.
 
+use crate::throttle::{whole_seconds_until, Stamp};
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +26,15 @@ struct FaultState {
     queue: Mutex<VecDeque<(InjectedFault, u32)>>,
     latency_ms: AtomicU64,
     throttle_disabled: AtomicBool,
+    /// Apps (lower-cased client id) whose reports requests answer 429 in every tenant until a stamp.
+    held_apps: Mutex<HashMap<String, HeldApp>>,
+}
+
+/// An app held at 429: until when (on the throttle windows' clock) and the `Retry-After` to send.
+#[derive(Clone, Copy, Debug)]
+struct HeldApp {
+    until: Stamp,
+    retry_after_secs: Option<u64>,
 }
 
 impl Faults {
@@ -79,12 +89,48 @@ impl Faults {
         Some(fault)
     }
 
+    /// Every reports request (sign-ins, audits, signInActivity) of `client_id`, in every tenant, answers 429
+    /// until `until`, as Graph does once an app has spent its app-wide budget; `Retry-After` is
+    /// `retry_after_secs`, or by default the time left. `until` at or before now ends the hold.
+    pub(crate) fn hold_app(&self, client_id: &str, until: Stamp, retry_after_secs: Option<u64>) {
+        let held = HeldApp {
+            until,
+            retry_after_secs,
+        };
+        self.held_apps()
+            .insert(client_id.to_ascii_lowercase(), held);
+    }
+
+    /// The `Retry-After` for a reports request of `client_id` at `now`, while the app is held.
+    pub(crate) fn app_held(&self, client_id: &str, now: Stamp) -> Option<u64> {
+        let mut held = self.held_apps();
+        let key = client_id.to_ascii_lowercase();
+        let h = *held.get(&key)?;
+        if now >= h.until {
+            held.remove(&key);
+            return None;
+        }
+        Some(
+            h.retry_after_secs
+                .unwrap_or_else(|| whole_seconds_until(h.until, now)),
+        )
+    }
+
+    fn held_apps(&self) -> std::sync::MutexGuard<'_, HashMap<String, HeldApp>> {
+        self.inner
+            .held_apps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops pending `fail_next` faults and ends every app hold.
     pub fn clear(&self) {
         self.inner
             .queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.held_apps().clear();
     }
 }
 
@@ -143,5 +189,24 @@ mod tests {
         );
         f.clear();
         assert_eq!(f.take(), None);
+    }
+
+    #[test]
+    fn a_held_app_answers_429_until_its_time_then_not() {
+        let f = Faults::new(true);
+        let at = Duration::from_secs;
+        f.hold_app("App-1", at(110), None);
+        assert_eq!(
+            f.app_held("app-1", at(100)),
+            Some(10),
+            "time left by default"
+        );
+        assert_eq!(f.app_held("other", at(100)), None);
+        f.hold_app("app-1", at(110), Some(3));
+        assert_eq!(f.app_held("APP-1", at(109)), Some(3));
+        assert_eq!(f.app_held("app-1", at(110)), None);
+        f.hold_app("app-1", at(200), None);
+        f.clear();
+        assert_eq!(f.app_held("app-1", at(100)), None);
     }
 }

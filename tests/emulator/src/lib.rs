@@ -4,6 +4,8 @@
 //! paths entrawatch uses, with Microsoft's JSON shapes and error envelopes. See README.md for the scenario
 //! format and the admin endpoints.
 
+mod app_control;
+mod app_stats;
 mod assertion;
 mod cli;
 mod clock;
@@ -14,6 +16,7 @@ mod faults;
 mod federation;
 mod generator;
 mod keys;
+mod many_tenants;
 mod oauth;
 mod odata;
 mod routes;
@@ -23,10 +26,12 @@ mod tenant;
 mod throttle;
 mod timefmt;
 
+pub use app_stats::{Answered, AppStats};
 pub use cli::{run, run_cli, serve_until_ctrl_c, EmulatorArgs};
 pub use clock::Clock;
 pub use faults::{Faults, Stats};
 pub use keys::TokenVersion;
+pub use many_tenants::{many_tenants, GeneratedTenant, ManyTenants, ManyTenantsSpec};
 pub use scenario::{
     AppSpec, Budget, GeneratorSpec, GroupSpec, Scenario, TenantSpec, ThrottleClock, ThrottleConfig,
     DEFAULT_PERMISSIONS,
@@ -70,6 +75,7 @@ impl Emulator {
             clock,
             faults: Faults::new(scenario.throttle.enabled),
             stats: Default::default(),
+            app_stats: Default::default(),
             throttle: Default::default(),
             throttle_config: scenario.throttle.clone(),
             token_lifetime: scenario.token_lifetime_seconds.unwrap_or(3599),
@@ -121,8 +127,38 @@ impl Emulator {
         self.shared.stats.snapshot()
     }
 
+    /// Zeroes the global and the per-app counters.
     pub fn reset_stats(&self) {
-        self.shared.stats.reset();
+        self.shared.reset_stats();
+    }
+
+    /// What `client_id` was answered on Graph paths, in every tenant together and per tenant.
+    ///
+    /// # Panics
+    /// When no tenant of the scenario registers the app (a test bug that would make "0 x 429" pass vacuously);
+    /// see [`Emulator::try_app_stats`].
+    pub fn app_stats(&self, client_id: &str) -> AppStats {
+        match self.try_app_stats(client_id) {
+            Ok(s) => s,
+            Err(e) => panic!("app_stats: {e}"),
+        }
+    }
+
+    pub fn try_app_stats(&self, client_id: &str) -> anyhow::Result<AppStats> {
+        app_control::app_stats(&self.shared, client_id)
+    }
+
+    /// Every reports request (sign-ins, audits, signInActivity) of `client_id`, in every tenant, answers 429
+    /// for `duration` on the throttle windows' clock (`[throttle] clock`), with `Retry-After:
+    /// retry_after_secs` or by default the time left. A zero duration ends the hold. Errors when no tenant
+    /// registers the app.
+    pub fn hold_app_at_429(
+        &self,
+        client_id: &str,
+        duration: std::time::Duration,
+        retry_after_secs: Option<u64>,
+    ) -> anyhow::Result<()> {
+        app_control::hold_app(&self.shared, client_id, duration, retry_after_secs)
     }
 
     /// An RS256 access token signed with the tenant's current key, for validator tests. Defaults: `iss` for

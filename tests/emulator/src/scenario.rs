@@ -47,6 +47,14 @@ pub struct ThrottleConfig {
     /// GET signInActivity: 10 requests per minute per app per tenant (Graph docs `throttling-limits`).
     #[serde(default = "sign_in_activity_budget")]
     pub sign_in_activity: Budget,
+    /// Identity and access reports: 122 requests per 10 s per app across all tenants together (Graph docs
+    /// `throttling-limits`, 2025-01-14, "Identity and access reports service limits"): one multi-tenant app
+    /// registration draws on this budget from every tenant at once.
+    #[serde(default = "reports_per_app_budget")]
+    pub reports_per_app: Budget,
+    /// GET signInActivity: 10 requests per minute per app across all tenants (same table).
+    #[serde(default = "sign_in_activity_budget")]
+    pub sign_in_activity_per_app: Budget,
     /// What the windows are measured on: real monotonic time (the default, so tests that freeze or jump the
     /// emulated clock do not disturb them), or the emulated clock, for `entrawatch demo`, whose client waits on
     /// that same clock.
@@ -60,6 +68,8 @@ impl Default for ThrottleConfig {
             enabled: true,
             reports: reports_budget(),
             sign_in_activity: sign_in_activity_budget(),
+            reports_per_app: reports_per_app_budget(),
+            sign_in_activity_per_app: sign_in_activity_budget(),
             clock: ThrottleClock::Real,
         }
     }
@@ -86,6 +96,12 @@ fn yes() -> bool {
 fn reports_budget() -> Budget {
     Budget {
         requests: 5,
+        per_seconds: 10,
+    }
+}
+fn reports_per_app_budget() -> Budget {
+    Budget {
+        requests: 122,
         per_seconds: 10,
     }
 }

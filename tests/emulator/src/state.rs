@@ -1,11 +1,12 @@
 //! State shared by every request handler.
 
+use crate::app_stats::AppStatsCell;
 use crate::clock::Clock;
 use crate::errors::GraphError;
 use crate::faults::{Faults, StatsCell};
-use crate::scenario::ThrottleConfig;
+use crate::scenario::{ThrottleClock, ThrottleConfig};
 use crate::tenant::TenantState;
-use crate::throttle::Throttle;
+use crate::throttle::{emulated_now, Stamp, Throttle};
 use axum::http::{HeaderMap, StatusCode};
 use rand::RngCore;
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ pub struct Shared {
     pub clock: Clock,
     pub faults: Faults,
     pub stats: StatsCell,
+    pub app_stats: AppStatsCell,
     pub throttle: Throttle,
     pub throttle_config: ThrottleConfig,
     pub token_lifetime: u64,
@@ -61,6 +63,38 @@ impl Shared {
             .cloned()
     }
 
+    /// Whether any tenant of the scenario registers `client_id` (a multi-tenant app is listed in each).
+    pub fn has_app(&self, client_id: &str) -> bool {
+        self.tenants.iter().any(|t| t.app(client_id).is_some())
+    }
+
+    /// Now on the clock the throttle windows and app holds are measured on (`[throttle] clock`).
+    pub fn throttle_now(&self) -> Stamp {
+        match self.throttle_config.clock {
+            ThrottleClock::Real => self.throttle.real_now(),
+            ThrottleClock::Emulated => emulated_now(self.clock.now()),
+        }
+    }
+
+    /// Zeroes the global and the per-app counters.
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+        self.app_stats.reset();
+    }
+
+    /// The issued token a request carries, expired or not: whose request it is, for the per-app counters.
+    pub fn token_owner(&self, headers: &HeaderMap) -> Option<IssuedToken> {
+        let token = bearer(headers);
+        if token.is_empty() {
+            return None;
+        }
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .cloned()
+    }
+
     pub fn issue_token(&self, tenant_id: &str, client_id: &str) -> String {
         let mut bytes = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut bytes);
@@ -81,25 +115,11 @@ impl Shared {
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, GraphError> {
         let unauthorized =
             |m: &str| GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
-        let raw = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let token = raw
-            .strip_prefix("Bearer ")
-            .or_else(|| raw.strip_prefix("bearer "))
-            .map(str::trim)
-            .unwrap_or("");
-        if token.is_empty() {
+        if bearer(headers).is_empty() {
             return Err(unauthorized("Access token is empty."));
         }
         let issued = self
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(token)
-            .cloned();
-        let issued = issued
+            .token_owner(headers)
             .ok_or_else(|| unauthorized("Access token validation failure. Invalid audience."))?;
         if Instant::now() >= issued.expires {
             return Err(unauthorized(
@@ -119,4 +139,16 @@ impl Shared {
             permissions,
         })
     }
+}
+
+/// The Bearer token of a request, or "".
+fn bearer(headers: &HeaderMap) -> &str {
+    let raw = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    raw.strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or("")
 }

@@ -12,9 +12,7 @@ mod users;
 
 use crate::errors::{GraphError, REQUEST_ID};
 use crate::odata::{QueryOptions, Version};
-use crate::scenario::ThrottleClock;
 use crate::state::{Caller, Shared};
-use crate::throttle::{emulated_now, Bucket};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -68,17 +66,19 @@ async fn not_found(req: Request) -> GraphError {
     )
 }
 
-fn family(path: &str, query: &str) -> &'static str {
+/// The families a request counts under. A signInActivity read is also a reports request (Graph docs
+/// `concepts/throttling-limits.md`, "Identity and access reports service limits"), so it counts in both.
+fn families(path: &str, query: &str) -> &'static [&'static str] {
     if path.contains("/oauth2/") {
-        "token"
+        &["token"]
     } else if path.contains("/discovery/") || path.contains("/.well-known/") {
-        "metadata"
-    } else if path.contains("/auditLogs/") {
-        "reports"
+        &["metadata"]
+    } else if path.contains("/auditLogs/") || path.contains("/reports/") {
+        &["reports"]
     } else if path.contains("/users") && query.to_ascii_lowercase().contains("signinactivity") {
-        "sign_in_activity"
+        &["sign_in_activity", "reports"]
     } else {
-        "directory"
+        &["directory"]
     }
 }
 
@@ -93,14 +93,13 @@ async fn around(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> 
     if req.uri().path().starts_with("/_emulator") {
         return REQUEST_ID.scope(id, next.run(req)).await;
     }
-    let fam = family(req.uri().path(), req.uri().query().unwrap_or(""));
+    let fams = families(req.uri().path(), req.uri().query().unwrap_or(""));
     let priority = req.headers().contains_key("x-ms-throttle-priority");
+    let owner = shared.token_owner(req.headers());
     shared.stats.update(|s| {
         s.requests_total += 1;
-        *s.by_family.entry(fam.to_string()).or_default() += 1;
-        // signInActivity reads are also report calls (Graph docs `throttling-limits`), so they count in both.
-        if fam == "sign_in_activity" {
-            *s.by_family.entry("reports".to_string()).or_default() += 1;
+        for f in fams {
+            *s.by_family.entry(f.to_string()).or_default() += 1;
         }
         s.throttle_priority_requests += u64::from(priority);
     });
@@ -119,9 +118,15 @@ async fn around(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> 
         }
         None => REQUEST_ID.scope(id.clone(), next.run(req)).await,
     };
+    if let Some(o) = owner {
+        let status = resp.status().as_u16();
+        shared
+            .app_stats
+            .record(&o.client_id, &o.tenant_id, fams, status);
+    }
     // Paths and statuses only: query strings may carry ids, and headers carry tokens.
     tracing::debug!(
-        family = fam,
+        family = fams[0],
         status = resp.status().as_u16(),
         "emulator request"
     );
@@ -143,29 +148,26 @@ pub(crate) fn graph_caller(
     Ok((shared.authenticate(headers)?, version))
 }
 
-/// Charges one request to the report (and signInActivity) budgets of the caller's app in its tenant.
+/// Charges one reports request (and a signInActivity one) to the caller's app: its budgets in its tenant and
+/// across all its tenants. An app held at 429 is refused first, even with throttling switched off, since a
+/// test asked for it; it counts as an injected fault.
 pub(crate) fn charge(
     shared: &Shared,
     caller: &Caller,
     sign_in_activity: bool,
 ) -> Result<(), GraphError> {
+    let now = shared.throttle_now();
+    if let Some(wait) = shared.faults.app_held(&caller.client_id, now) {
+        shared.stats.update(|s| s.injected_faults += 1);
+        return Err(GraphError::too_many_requests(wait));
+    }
     if !shared.faults.throttle_enabled() {
         return Ok(());
     }
-    let mut buckets = vec![(Bucket::Reports, shared.throttle_config.reports)];
-    if sign_in_activity {
-        buckets.push((
-            Bucket::SignInActivity,
-            shared.throttle_config.sign_in_activity,
-        ));
-    }
-    let now = match shared.throttle_config.clock {
-        ThrottleClock::Real => shared.throttle.real_now(),
-        ThrottleClock::Emulated => emulated_now(shared.clock.now()),
-    };
+    let limits = crate::throttle::limits(&shared.throttle_config, sign_in_activity);
     shared
         .throttle
-        .admit(&caller.tenant.id, &caller.client_id, &buckets, now)
+        .admit(&caller.tenant.id, &caller.client_id, &limits, now)
         .map_err(|wait| {
             shared.stats.update(|s| s.throttled_429 += 1);
             GraphError::too_many_requests(wait)
