@@ -164,3 +164,79 @@ async fn an_unreachable_graph_is_a_transport_error_without_the_query_string() {
     );
     assert!(!text.contains("$select") && !text.contains('?'), "{text}");
 }
+
+/// Two workers (each its own connection to one state file, as two processes) read two tenants of one app. Graph
+/// holds the app at 429 (the emulator's app-wide hold: another tool on the same app registration spent its
+/// budget): the first worker's 429 and its `Retry-After` reach the second through the shared budget, which
+/// waits instead of collecting a 429 of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_in_one_tenant_pauses_every_worker_of_the_app() {
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use entrawatch_core::graph::{
+        ClientCredential, Cloud, GraphClient, PacingLimits, SharedBudget, SharedLimits, SignInKind,
+        SignInQuery, TenantConnection, TimeWindow,
+    };
+    use entrawatch_core::state::sqlite::SqliteStore;
+    use entrawatch_core::Secret;
+    use entrawatch_emulator::{many_tenants, Emulator, ManyTenantsSpec};
+
+    let generated = many_tenants(&ManyTenantsSpec {
+        tenants: 2,
+        ..ManyTenantsSpec::default()
+    });
+    let emu = Emulator::start(generated.scenario.clone()).await.unwrap();
+    let db = std::env::temp_dir().join(format!("entrawatch-hold-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let worker = |k: usize| {
+        let store = SqliteStore::open(&db).unwrap();
+        let options = ClientOptions {
+            pacing: PacingLimits::unlimited(),
+            shared_budget: Some(SharedBudget::new(Arc::new(store), SharedLimits::default())),
+            ..fast_options()
+        };
+        let conn = TenantConnection {
+            tenant_id: generated.tenants[k].id.clone(),
+            tenant_name: generated.tenants[k].name.clone(),
+            client_id: generated.client_id.clone(),
+            credential: ClientCredential::Secret(Secret::new(generated.client_secret.clone())),
+            cloud: Cloud::Global,
+            graph_url: Some(emu.url()),
+            login_url: Some(emu.url()),
+        };
+        GraphClient::new(conn, options).unwrap()
+    };
+    let (first, second) = (worker(0), worker(1));
+    let sign_ins = |k: usize| SignInQuery {
+        kind: SignInKind::Interactive,
+        window: TimeWindow {
+            from: Utc::now() - chrono::Duration::hours(1),
+            to: Utc::now(),
+        },
+        user_ids: generated.tenants[k].break_glass.to_vec(),
+    };
+    // Tokens first (directory reads are not held), so the reports requests below are the only ones held.
+    first.list_users(&ids_only(), None).await.unwrap();
+    second.list_users(&ids_only(), None).await.unwrap();
+    emu.hold_app_at_429(&generated.client_id, Duration::from_secs(2), Some(2))
+        .unwrap();
+
+    let started = Instant::now();
+    let (query_0, query_1) = (sign_ins(0), sign_ins(1));
+    let first_read = first.list_sign_ins(&query_0, None);
+    let second_read = async {
+        // Starts once the first worker has met the 429 and shared its Retry-After.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        second.list_sign_ins(&query_1, None).await
+    };
+    let (a, b) = tokio::join!(first_read, second_read);
+    assert_eq!(a.unwrap().items.len(), 1);
+    assert_eq!(b.unwrap().items.len(), 1);
+    assert_eq!(first.metrics().throttled_429, 1);
+    assert_eq!(second.metrics().throttled_429, 0, "the second worker waited");
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let app = emu.app_stats(&generated.client_id).unwrap();
+    assert_eq!(app.throttled_429, 1, "one 429 for the whole app: {app:?}");
+    emu.stop().await;
+}

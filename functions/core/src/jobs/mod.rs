@@ -4,6 +4,7 @@
 
 pub mod break_glass;
 pub mod dormant;
+mod overlap;
 mod run_delivery;
 mod runner;
 mod summary;

@@ -102,7 +102,11 @@ pub async fn run_jobs_with(run: JobRun<'_>, progress: Progress) -> RunSummary {
         let all = Extent::Exact(selected.len() as u64);
         progress.start(format!("run {}", jobs.join(", ")), "tenants", all)
     });
-    let outputs = JobOutputs { outbox, progress };
+    let outputs = JobOutputs {
+        outbox,
+        progress,
+        started_ms: crate::graph::wall_epoch_ms(),
+    };
     // Futures built in a loop, not by a closure over references, so the run stays `Send` for
     // callers that spawn it.
     let mut tenant_runs = Vec::new();

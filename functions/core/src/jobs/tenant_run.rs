@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::overlap;
 use super::runner::JobRun;
 use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
 use super::{TenantJobOutcome, TenantJobResult};
@@ -20,6 +21,8 @@ use crate::state::StateError;
 pub(super) struct JobOutputs {
     pub outbox: Outbox,
     pub progress: Progress,
+    /// When the run started, wall clock epoch ms: a job another run finished after it is not repeated.
+    pub started_ms: i64,
 }
 
 /// The tenant's Graph client, shared by its jobs in this run (token and pacing), built on first
@@ -66,7 +69,8 @@ pub(super) async fn run_tenant_job(
 ) -> TenantJobResult {
     let mut metrics = GraphMetrics::default();
     let outcome = match run_leased(run, outputs, tenant, job, client, time, &mut metrics).await {
-        Ok(report) => TenantJobOutcome::Done { report },
+        Ok(Leased::Ran(report)) => TenantJobOutcome::Done { report },
+        Ok(Leased::DoneByAnother(reason)) => TenantJobOutcome::Skipped { reason },
         Err(JobError::State(StateError::LeaseHeld { holder, until })) => {
             let reason = format!(
                 "another run ({holder}) holds the {} lease of tenant {} until {until}; skipped",
@@ -94,6 +98,13 @@ pub(super) async fn run_tenant_job(
     }
 }
 
+/// What a (tenant, job) under its lease came to.
+enum Leased {
+    Ran(JobReport),
+    /// Another run finished it while this one was under way (see [`overlap`]).
+    DoneByAnother(String),
+}
+
 async fn run_leased(
     run: &JobRun<'_>,
     outputs: &JobOutputs,
@@ -102,7 +113,7 @@ async fn run_leased(
     client: &mut TenantClient,
     time: Duration,
     metrics: &mut GraphMetrics,
-) -> Result<JobReport, JobError> {
+) -> Result<Leased, JobError> {
     let now = run.now.timestamp();
     // The lease outlives the job's time a little so a job that hits its deadline still owns it
     // while it stops; a crashed run's lease simply expires.
@@ -111,7 +122,37 @@ async fn run_leased(
         .leases
         .acquire_lease(&tenant.id, job.as_str(), &run.owner, now, ttl)
         .await?;
-    let result = run_job(run, outputs, tenant, job, client, time, metrics).await;
+    let cursors = run.stores.cursors.as_ref();
+    let result = match overlap::done_by_another(
+        cursors,
+        &tenant.id,
+        job,
+        &run.owner,
+        now,
+        outputs.started_ms,
+    )
+    .await
+    {
+        Ok(Some(reason)) => {
+            let reason = format!("{} of tenant {}: {reason}", job.as_str(), tenant.name);
+            tracing::info!(tenant = %tenant.name, job = job.as_str(), "{reason}");
+            Ok(Leased::DoneByAnother(reason))
+        }
+        Ok(None) | Err(_) => {
+            let result = run_job(run, outputs, tenant, job, client, time, metrics).await;
+            if result.is_ok() {
+                let finished = overlap::Finished {
+                    now,
+                    finished_ms: crate::graph::wall_epoch_ms(),
+                    owner: run.owner.clone(),
+                };
+                if let Err(e) = overlap::mark_finished(cursors, &tenant.id, job, &finished).await {
+                    tracing::warn!(tenant = %tenant.name, error = %e, "could not mark the job finished; an overlapping run may repeat it");
+                }
+            }
+            result.map(Leased::Ran)
+        }
+    };
     if let Err(e) = run
         .stores
         .leases
