@@ -261,3 +261,18 @@ async fn generated_tenants_serve_their_break_glass_sign_ins_and_dormant_members(
         assert_eq!(get_all(&emu, token, "/v1.0/users").await.len(), 2 + 6);
     }
 }
+
+/// Issue 13's scale: building and serving a thousand tenants takes a few seconds in a debug build.
+#[tokio::test]
+async fn a_thousand_tenants_of_one_app_start_and_answer() {
+    let m = many_tenants(&ManyTenantsSpec {
+        tenants: 1000,
+        users: 20,
+        ..Default::default()
+    });
+    let emu = Emulator::start(m.scenario.clone()).await.expect("starts");
+    for t in [&m.tenants[0], &m.tenants[999]] {
+        let token = token_of(&emu, &t.id, &m.client_id, &m.client_secret).await;
+        assert_eq!(get_all(&emu, &token, "/v1.0/users").await.len(), 2 + 20);
+    }
+}
