@@ -306,4 +306,34 @@ mod tests {
             Some(1_000_000)
         );
     }
+
+    #[test]
+    fn app_wide_budgets_default_to_the_published_figures_and_can_be_set() {
+        // Graph docs `concepts/throttling-limits.md` (2025-01-14): reports 122 per 10 s per app across all
+        // tenants; signInActivity 10 per minute.
+        let d = ThrottleConfig::default();
+        assert_eq!(
+            (d.reports_per_app, d.sign_in_activity_per_app),
+            (
+                Budget {
+                    requests: 122,
+                    per_seconds: 10
+                },
+                Budget {
+                    requests: 10,
+                    per_seconds: 60
+                }
+            )
+        );
+        let s = Scenario::from_toml_str(
+            "[throttle]\nreports_per_app = { requests = 7, per_seconds = 1 }\nsign_in_activity_per_app = { requests = 3, per_seconds = 5 }",
+        )
+        .expect("parses");
+        assert_eq!(s.throttle.reports_per_app.requests, 7);
+        assert_eq!(s.throttle.sign_in_activity_per_app.per_seconds, 5);
+        assert_eq!(
+            s.throttle.reports, d.reports,
+            "the per-tenant keys keep their defaults"
+        );
+    }
 }

@@ -37,14 +37,7 @@ async fn admin_endpoints_steer_clock_faults_stats_and_tokens() {
             .as_u16(),
         503
     );
-    let stats: Value = c
-        .get(format!("{}/_emulator/stats", emu.url()))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let (_, stats) = admin_get(&emu, "/_emulator/stats").await;
     assert_eq!(stats["injected_faults"], 1);
     assert_eq!(stats["requests_total"], 1);
     let minted: Value = c

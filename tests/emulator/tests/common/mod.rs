@@ -45,16 +45,47 @@ pub async fn token_for(
         .expect("token request")
 }
 
+/// A Graph access token for the sample tenant's app.
 pub async fn token(emu: &Emulator) -> String {
-    let body: Value = token_for(emu, TENANT, CLIENT, SECRET)
-        .await
-        .json()
-        .await
-        .expect("json");
+    token_of(emu, TENANT, CLIENT, SECRET).await
+}
+
+/// A Graph access token for `client` in `tenant`; panics when the token endpoint refuses.
+pub async fn token_of(emu: &Emulator, tenant: &str, client: &str, secret: &str) -> String {
+    let resp = token_for(emu, tenant, client, secret).await;
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "token for {client} in {tenant}"
+    );
+    let body: Value = resp.json().await.expect("json");
     body["access_token"]
         .as_str()
         .expect("access_token")
         .to_string()
+}
+
+/// GET an `/_emulator` path: status and JSON body (null when there is none).
+pub async fn admin_get(emu: &Emulator, path: &str) -> (u16, Value) {
+    let resp = http()
+        .get(format!("{}{path}", emu.url()))
+        .send()
+        .await
+        .expect("admin request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// POST a JSON body to an `/_emulator` path; returns the status.
+pub async fn admin_post(emu: &Emulator, path: &str, body: Value) -> u16 {
+    http()
+        .post(format!("{}{path}", emu.url()))
+        .json(&body)
+        .send()
+        .await
+        .expect("admin request")
+        .status()
+        .as_u16()
 }
 
 /// GET a Graph path (or absolute URL) with a Bearer token; returns status, Retry-After and body.
