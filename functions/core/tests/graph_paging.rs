@@ -111,8 +111,11 @@ async fn a_next_link_to_another_host_is_never_followed() {
 
 #[tokio::test]
 async fn pacing_keeps_the_reports_throttle_from_ever_answering_429() -> Result<(), GraphError> {
+    // The app's windows across tenants as tight as the tenant's: this one tenant is all the app serves.
     let throttle = "enabled = true\nreports = { requests = 5, per_seconds = 2 }\n\
-                    sign_in_activity = { requests = 5, per_seconds = 2 }";
+                    sign_in_activity = { requests = 5, per_seconds = 2 }\n\
+                    reports_per_app = { requests = 5, per_seconds = 2 }\n\
+                    sign_in_activity_per_app = { requests = 5, per_seconds = 2 }";
     let emu = start(scenario(
         throttle,
         "[tenants.generator]\nusers = 1050\nseed = 3\n",
