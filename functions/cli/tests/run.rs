@@ -8,6 +8,8 @@ use entrawatch_emulator::{Emulator, Scenario};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_entrawatch");
+/// A second tenant, which the emulator's sample scenario does not have.
+const FABRIKAM: &str = "22222222-2222-3333-4444-555555555555";
 
 fn config(dir: &Path, url: &str, secret_env: &str) -> PathBuf {
     let text = format!(
@@ -38,6 +40,14 @@ path = "{db}"
     path
 }
 
+/// An empty directory of this test process.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 async fn run(args: &[&str], config: &Path) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
@@ -64,9 +74,7 @@ fn json_lines(out: &Output) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn run_break_glass_alerts_once_across_processes_and_fails_clearly_on_bad_credentials() {
     let emu = Emulator::start(Scenario::sample()).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("entrawatch-run-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("entrawatch-run");
     let good = config(&dir, &emu.url(), "DEMO_SECRET");
 
     let first = run(&["run", "break-glass", "--output", "json"], &good).await;
@@ -118,6 +126,78 @@ async fn run_break_glass_alerts_once_across_processes_and_fails_clearly_on_bad_c
         !stderr.contains("not-the-secret-x"),
         "the secret is never printed"
     );
+    emu.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_tenant_runs_only_the_tenants_named_and_refuses_an_unknown_one() {
+    // Input: contoso (the emulator's tenant) and fabrikam, a tenant the emulator does not know, so
+    // any run that includes fabrikam fails naming it.
+    let emu = Emulator::start(Scenario::sample()).await.unwrap();
+    let dir = fresh_dir("entrawatch-run-tenant");
+    let path = config(&dir, &emu.url(), "DEMO_SECRET");
+    let fabrikam = format!(
+        "[[tenants]]\nname = \"fabrikam\"\nid = \"{FABRIKAM}\"\n\
+         client_id = \"aaaaaaaa-bbbb-cccc-dddd-000000000001\"\n\
+         credential = {{ type = \"secret\", secret = \"env:DEMO_SECRET\" }}\n\
+         graph_url = \"{url}\"\nlogin_url = \"{url}\"\n\
+         [tenants.break_glass]\naccounts = [\"0b000000-0000-4000-8000-0000000000b1\"]\n\n[[sinks]]",
+        url = emu.url()
+    );
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("[[sinks]]", &fabrikam, 1);
+    std::fs::write(&path, text).unwrap();
+
+    // `--tenant fabrkam` (a typo): one line naming it, exit non-zero, nothing run (no state file).
+    let typo = run(&["run", "break-glass", "--tenant", "fabrkam"], &path).await;
+    assert!(!typo.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&typo.stderr),
+        "entrawatch: run: --tenant \"fabrkam\" is not a configured tenant (give its name exactly or its id)\n"
+    );
+    assert!(typo.stdout.is_empty());
+    assert!(!dir.join("state.db").exists(), "nothing ran");
+
+    // `--tenant contoso`: contoso's alerts only, and fabrikam (which would fail) is not run.
+    let only = run(
+        &[
+            "run",
+            "break-glass",
+            "--tenant",
+            "contoso",
+            "--output",
+            "json",
+        ],
+        &path,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&only.stderr);
+    assert!(only.status.success(), "{stderr}");
+    assert!(!stderr.contains("fabrikam"), "{stderr}");
+    let alerts = json_lines(&only);
+    assert!(alerts.iter().any(|a| a["type"] == "break_glass.sign_in"));
+    assert!(alerts
+        .iter()
+        .filter(|a| a["type"] != "monitoring.heartbeat")
+        .all(|a| a["data"]["tenant"]["name"] == "contoso"));
+
+    // By id, in upper case: fabrikam runs (and fails, as the emulator does not know it).
+    let by_id = run(
+        &["run", "break-glass", "--tenant", &FABRIKAM.to_uppercase()],
+        &path,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&by_id.stderr);
+    assert!(!by_id.status.success());
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("run: fabrikam break-glass: ")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("run: contoso"), "{stderr}");
     emu.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
