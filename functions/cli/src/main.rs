@@ -49,6 +49,9 @@ enum Command {
     Run {
         #[arg(value_enum)]
         job: Job,
+        /// Run only this tenant (its name, or its id in any case); repeat for several.
+        #[arg(long = "tenant", value_name = "NAME-OR-ID")]
+        tenants: Vec<String>,
     },
     /// Alert sinks.
     Alerts {
@@ -131,8 +134,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo => commands::demo::run(cli.output).await,
-            Command::Run { job } => {
-                commands::run::run(&config_path, job, cli.output, &console).await
+            Command::Run { job, tenants } => {
+                commands::run::run(&config_path, job, &tenants, cli.output, &console).await
             }
             Command::Alerts {
                 command: AlertsCommand::Test,

@@ -1,8 +1,8 @@
 //! What one scheduled invocation does, independent of the Lambda runtime: read the ScheduleV2
-//! `Input`, load the configuration (inline or from SSM), point state at the deployed table, run
-//! the jobs, and describe the run as CloudWatch Embedded Metric Format lines (`emf.rs`). The
-//! Lambda binaries in `functions/break-glass` and `functions/dormant-accounts` are wiring around
-//! this.
+//! `Input`, load the configuration (inline or from SSM, with the tenants of its `tenants_from`),
+//! point state at the deployed table, run the jobs, and describe the run as CloudWatch Embedded
+//! Metric Format lines (`emf.rs`). The Lambda binaries in `functions/break-glass` and
+//! `functions/dormant-accounts` are wiring around this.
 
 use entrawatch_core::config::{Config, StateBackend};
 use entrawatch_core::jobs::JobName;
@@ -85,7 +85,9 @@ impl ConfigSource {
     }
 
     /// Reads and validates the configuration; `table` (from [`TABLE_ENV`]) selects DynamoDB.
-    /// The parameter is read like a `ssm:` secret reference (decrypted, never logged).
+    /// The parameter is read like a `ssm:` secret reference (decrypted, never logged). Then the
+    /// tenants of its `tenants_from` sources are added, after the table is set, since
+    /// `tenants_from = "dynamodb"` reads the deployed table.
     pub async fn load(
         &self,
         resolver: &SecretResolver,
@@ -107,6 +109,10 @@ impl ConfigSource {
             config.state.backend = StateBackend::Dynamodb;
             config.state.table = Some(table);
         }
+        config
+            .load_tenants_from(resolver)
+            .await
+            .map_err(|e| ScheduledError::Config(e.to_string()))?;
         Ok(config)
     }
 }

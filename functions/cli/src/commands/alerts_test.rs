@@ -14,11 +14,11 @@ use entrawatch_core::sinks::{build_sinks, http_client};
 use crate::OutputFormat;
 
 pub async fn run(path: &Path, output: OutputFormat) -> anyhow::Result<ExitCode> {
-    let config = Config::from_file(path)?;
+    let resolver = SecretResolver::new();
+    let config = Config::load(path, &resolver).await?;
     if config.sinks.is_empty() {
         anyhow::bail!("alerts test: {} has no [[sinks]] to test", path.display());
     }
-    let resolver = SecretResolver::new();
     let http = http_client().map_err(anyhow::Error::msg)?;
     let sinks = build_sinks(&config.sinks, &resolver, &http).await;
     let alert = test_alert(chrono::Utc::now());

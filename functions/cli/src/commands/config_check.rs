@@ -24,12 +24,19 @@ struct Probe {
 }
 
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = Config::from_file(path)?;
-    if config.tenants.is_empty() {
-        anyhow::bail!("config check: {} has no [[tenants]]", path.display());
-    }
-    println!("config {}: syntax and values ok", path.display());
     let resolver = SecretResolver::new();
+    let config = Config::load(path, &resolver).await?;
+    if config.tenants.is_empty() {
+        anyhow::bail!(
+            "config check: {} has no [[tenants]] and no tenants_from",
+            path.display()
+        );
+    }
+    println!(
+        "config {}: syntax and values ok ({} tenant(s))",
+        path.display(),
+        config.tenants.len()
+    );
     let mut problems = 0;
     for tenant in &config.tenants {
         problems += check_tenant(tenant, &resolver).await;

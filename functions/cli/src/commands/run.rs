@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use entrawatch_core::config::{Config, SinkType};
 use entrawatch_core::jobs::{
-    run_jobs_with, JobName, JobRun, RunSummary, TenantJobOutcome, TenantJobResult,
+    run_jobs_with, selects, JobName, JobRun, RunSummary, TenantJobOutcome, TenantJobResult,
 };
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::{build_sinks, http_client};
@@ -26,16 +26,18 @@ const DEADLINE: Duration = Duration::from_secs(600);
 pub async fn run(
     path: &Path,
     job: Job,
+    tenants: &[String],
     output: OutputFormat,
     console: &Console,
 ) -> anyhow::Result<ExitCode> {
-    let config = Config::from_file(path)?;
+    let resolver = SecretResolver::new();
+    let config = Config::load(path, &resolver).await?;
+    let tenants = selected_tenants(&config, tenants)?;
     let jobs: &[JobName] = match job {
         Job::BreakGlass => &[JobName::BreakGlass],
         Job::Dormant => &[JobName::Dormant],
         Job::All => &[JobName::BreakGlass, JobName::Dormant],
     };
-    let resolver = SecretResolver::new();
     let http = http_client().map_err(anyhow::Error::msg)?;
     let sinks = build_sinks(&config.sinks, &resolver, &http).await;
     let sinks = through_console(sinks, &stdout_sinks(&config), console);
@@ -43,7 +45,7 @@ pub async fn run(
     let run = JobRun {
         config: &config,
         jobs,
-        tenants: None,
+        tenants,
         stores,
         resolver: &resolver,
         sinks,
@@ -55,6 +57,22 @@ pub async fn run(
     let summary = run_jobs_with(run, console.progress()).await;
     print_summary(&summary, output, &stdout_sinks(&config));
     finish(&summary)
+}
+
+/// The `--tenant` selectors, each checked against the configuration before anything runs: a name
+/// that matches no tenant is a typo, and running the others would hide it. `None`: every tenant.
+fn selected_tenants(config: &Config, selectors: &[String]) -> anyhow::Result<Option<Vec<String>>> {
+    if selectors.is_empty() {
+        return Ok(None);
+    }
+    for selector in selectors {
+        if !config.tenants.iter().any(|t| selects(selector, t)) {
+            anyhow::bail!(
+                "run: --tenant {selector:?} is not a configured tenant (give its name exactly or its id)"
+            );
+        }
+    }
+    Ok(Some(selectors.to_vec()))
 }
 
 /// A lease and claim owner unique per host, process and run: `cli:<host>:<pid>:<random>` (a pid

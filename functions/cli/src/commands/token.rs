@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use entrawatch_core::config::Config;
+use entrawatch_core::secrets::SecretResolver;
 use entrawatch_validator::{KeySet, Tenants, Validator, ValidatorConfig, MAX_JWKS_BYTES};
 
 pub async fn validate(
@@ -17,10 +18,11 @@ pub async fn validate(
     token: &str,
 ) -> anyhow::Result<ExitCode> {
     // The config is optional here: it supplies the tenant and a login_url override when present.
-    let config = config_path
-        .exists()
-        .then(|| Config::from_file(config_path))
-        .transpose()?;
+    let config = if config_path.exists() {
+        Some(Config::load(config_path, &SecretResolver::new()).await?)
+    } else {
+        None
+    };
     let configured = config.as_ref().and_then(|c| {
         c.tenants
             .iter()

@@ -9,6 +9,10 @@ use crate::secrets::SecretRef;
 pub struct Config {
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
+    /// Further tenants from outside the document, merged with `tenants` by
+    /// [`Config::load_tenants_from`]: `"ssm-path:/entrawatch/tenants/"`, `"dynamodb"`, or a list.
+    #[serde(default, deserialize_with = "super::sources::one_or_many")]
+    pub tenants_from: Vec<super::sources::TenantSource>,
     #[serde(default)]
     pub sinks: Vec<SinkConfig>,
     #[serde(default)]

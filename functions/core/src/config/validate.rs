@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::model::{Config, SinkConfig, SinkType, StateBackend, TenantConfig};
+use super::sources;
 
 pub(super) fn check(config: &Config) -> Result<(), String> {
     let mut names = HashSet::new();
@@ -13,6 +14,12 @@ pub(super) fn check(config: &Config) -> Result<(), String> {
         }
         check_tenant(tenant).map_err(|m| format!("tenant \"{}\": {m}", tenant.name))?;
     }
+    let placed: Vec<_> = config
+        .tenants
+        .iter()
+        .map(|t| (sources::document(t), t))
+        .collect();
+    sources::check_unique(&placed)?;
     let mut sink_names = HashSet::new();
     for sink in &config.sinks {
         if !sink_names.insert(sink.name.as_str()) {
@@ -47,7 +54,8 @@ pub(super) fn check(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-fn check_tenant(t: &TenantConfig) -> Result<(), String> {
+/// One tenant's own values; a tenant from a `tenants_from` source is checked with this too.
+pub(super) fn check_tenant(t: &TenantConfig) -> Result<(), String> {
     if t.name.trim().is_empty() {
         return Err("name is empty".into());
     }

@@ -11,6 +11,7 @@
 //! | alert       | `ALERT#{id}`           | `ALERT`           | `body` (JSON), `expires_at`                  |
 //! | delivery    | `ALERT#{id}`           | `DELIVERY#{sink}` | `status`, `attempts`, `next_attempt_at`, `due_pk` while pending |
 //! | budget window | `BUDGET#{key}`       | `BUDGET`          | `state` (JSON), `version`, `expires_at` (TTL) |
+//! | tenant      | `TENANTS`              | `TENANT#{tenant id}` | `config` (one `[[tenants]]` table's TOML; `tenants_from = "dynamodb"`, `tenants.rs`) |
 //!
 //! The sparse GSI `due` (`due_pk` = `DUE`, sorted by `next_attempt_at`) holds only pending
 //! deliveries. GSI reads are eventually consistent, so each hit is re-read from the table with a
@@ -25,6 +26,7 @@ mod items;
 mod outbox;
 mod pending;
 pub mod table;
+pub mod tenants;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
