@@ -108,7 +108,7 @@ async fn a_tenant_without_premium_is_blind_at_once_and_recovers<F: Fixture>(f: F
         &working,
         &format!(
             "tenant contoso ({TENANT}): needs Entra ID P1 or P2 (Graph answered 403 \
-             Authentication_RequestFromNonPremiumTenantOrB2CTenant on /v1.0/auditLogs/signIns)"
+             Authentication_RequestFromNonPremiumTenantOrB2CTenant on /beta/auditLogs/signIns)"
         ),
         "licence",
     )
@@ -134,7 +134,7 @@ async fn a_missing_permission_is_blind_at_once_and_recovers<F: Fixture>(f: F) {
         &working,
         &format!(
             "tenant contoso ({TENANT}): the app lacks the Graph application permission AuditLog.Read.All \
-             (Graph answered 403 Authentication_MSGraphPermissionMissing on /v1.0/auditLogs/signIns): grant it \
+             (Graph answered 403 Authentication_MSGraphPermissionMissing on /beta/auditLogs/signIns): grant it \
              and give admin consent"
         ),
         "permission",

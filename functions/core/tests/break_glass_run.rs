@@ -55,8 +55,8 @@ async fn alerts_are_delivered_and_every_graph_request_is_high_priority<F: Fixtur
     let graph_requests = stats.requests_total - stats.family("token");
     assert_eq!(summary.results[0].graph_requests, graph_requests);
     assert_eq!(
-        graph_requests, 4,
-        "sign-ins v1.0 and beta, audits, one lookup of both accounts"
+        graph_requests, 3,
+        "sign-ins of both kinds in one beta request, audits, one lookup of both accounts"
     );
     assert_eq!(stats.throttle_priority_requests, graph_requests);
 }

@@ -128,6 +128,113 @@ async fn every_kind_of_sign_in_is_alerted_with_its_type_and_severity<F: Fixture>
     assert_eq!(recorded(&stores).await.len(), 4);
 }
 
+/// Issue 13: Graph's reports limit is shared by every tenant of the app (122 requests per 10 s,
+/// REFERENCE.md §4), so a run reads both sign-in kinds in one beta request: two reports requests
+/// with the audits, where the two separate reads made three. Each row keeps its kind's wording.
+async fn both_kinds_in_one_response_cost_two_reports_requests_and_keep_their_wording<F: Fixture>(
+    f: F,
+) {
+    let upn = |n| format!("userPrincipalName = \"bg{n}@contoso.onmicrosoft.com\"\n");
+    let body = [
+        USERS.to_string(),
+        sign_in(
+            "si-ok",
+            BG1,
+            "-10m",
+            &format!("{}status = {{ errorCode = 0 }}", upn(1)),
+        ),
+        sign_in(
+            "ni-ok",
+            BG1,
+            "-9m",
+            &format!(
+                "event_type = \"nonInteractiveUser\"\n{}status = {{ errorCode = 0 }}",
+                upn(1)
+            ),
+        ),
+        sign_in(
+            "ni-bad",
+            BG2,
+            "-8m",
+            &format!(
+                "event_type = \"nonInteractiveUser\"\n{}status = {{ errorCode = 53003 }}",
+                upn(2)
+            ),
+        ),
+        sign_in(
+            "si-bad",
+            BG2,
+            "-7m",
+            &format!("{}status = {{ errorCode = 50126 }}", upn(2)),
+        ),
+    ]
+    .concat();
+    let emu = start(scenario(true, false, &body)).await;
+    let stores = Stores::new(f.open().await);
+    let config = bg_config(&[BG1, BG2], "");
+    emu.reset_stats();
+    let first = run_once(&emu, &stores, &config).await.unwrap();
+    assert_eq!(first.alerts_recorded, 4);
+    assert_eq!(
+        emu.stats().family("reports"),
+        1 + 1 + 2,
+        "one sign-in request for both kinds, one audit request, two account lookups (hourly)"
+    );
+
+    emu.clock().advance(Duration::minutes(5));
+    emu.reset_stats();
+    let next = run_once(&emu, &stores, &config).await.unwrap();
+    let stats = emu.stats();
+    assert_eq!(stats.family("reports"), 2, "sign-ins of both kinds, audits");
+    assert_eq!(stats.requests_total - stats.family("token"), 2);
+    assert_eq!((next.examined, next.alerts_recorded), (4, 0));
+
+    let alerts = recorded(&stores).await;
+    let titles: BTreeMap<String, (String, bool)> = alerts
+        .iter()
+        .map(|a| {
+            let id = a.evidence["signInId"].as_str().unwrap().to_string();
+            let interactive = a.evidence["interactive"].as_bool().unwrap();
+            (id, (a.title.clone(), interactive))
+        })
+        .collect();
+    let (bg1, bg2) = ("bg1@contoso.onmicrosoft.com", "bg2@contoso.onmicrosoft.com");
+    let expect = [
+        ("ni-bad", format!("Emergency account {bg2} failed to sign in non-interactively (53003: blocked by Conditional Access)"), false),
+        ("ni-ok", format!("Emergency account {bg1} signed in non-interactively"), false),
+        ("si-bad", format!("Emergency account {bg2} failed to sign in (50126: invalid username or password)"), true),
+        ("si-ok", format!("Emergency account {bg1} signed in"), true),
+    ];
+    let expect: BTreeMap<String, (String, bool)> = expect
+        .into_iter()
+        .map(|(id, title, interactive)| (id.to_string(), (title, interactive)))
+        .collect();
+    assert_eq!(titles, expect);
+
+    // The interactive ones are the alerts a v1.0 read makes (the previous version's, and still
+    // the read without `include_non_interactive`), but for the authentication requirement, which
+    // only beta reports (Graph docs `resources/signin.md`, beta) and v1.0 left empty.
+    // (A store of its own: the fixture's stores share one outbox, which would dedup the lot.)
+    let v1_stores =
+        Stores::new(entrawatch_core::state::sqlite::SqliteStore::open(":memory:").unwrap());
+    let v1_config = bg_config(&[BG1, BG2], "include_non_interactive = false");
+    run_once(&emu, &v1_stores, &v1_config).await.unwrap();
+    let v1 = recorded(&v1_stores).await;
+    assert_eq!(v1.len(), 2);
+    for mut from_v1 in v1 {
+        let mut combined = alerts.iter().find(|a| a.id == from_v1.id).cloned().unwrap();
+        assert_eq!(
+            from_v1.evidence.remove("authenticationRequirement"),
+            Some(serde_json::Value::Null)
+        );
+        assert_eq!(
+            combined.evidence.remove("authenticationRequirement"),
+            Some(serde_json::json!("singleFactorAuthentication"))
+        );
+        assert_eq!(combined, from_v1);
+    }
+}
+
 /// Sign-ins turn visible up to the look-back late while the job runs every 5 minutes for 4
 /// emulated hours: each is alerted exactly once. One 90 minutes late (look-back 60) is missed:
 /// the documented limit (docs/break-glass.md).
@@ -230,8 +337,8 @@ async fn page_boundaries_in_the_middle_of_a_run_lose_nothing<F: Fixture>(f: F) {
         small
             .pages_served
             .load(std::sync::atomic::Ordering::Relaxed),
-        3 + 3 + 2,
-        "5 interactive, 5 non-interactive and 3 audits, two a page"
+        5 + 2,
+        "5 interactive and 5 non-interactive sign-ins in one listing, and 3 audits, two a page"
     );
     let mut expected: Vec<String> = (0..5)
         .flat_map(|i| {
@@ -297,6 +404,7 @@ async fn a_page_boundary_in_the_middle_of_a_run_loses_nothing<F: Fixture>(f: F) 
 
 conformance!(
     every_kind_of_sign_in_is_alerted_with_its_type_and_severity,
+    both_kinds_in_one_response_cost_two_reports_requests_and_keep_their_wording,
     late_sign_ins_within_the_look_back_are_alerted_exactly_once,
     page_boundaries_in_the_middle_of_a_run_lose_nothing,
 );

@@ -48,6 +48,67 @@ async fn v1_sign_ins_are_interactive_only_and_beta_filter_adds_non_interactive()
         .all(|s| s["isInteractive"] == false));
 }
 
+/// What entrawatch's break-glass job asks (one request for both user kinds): beta answers interactive
+/// and non-interactive sign-ins together, each saying its kind in `signInEventTypes` and `isInteractive`,
+/// and nothing of the other event types; v1.0 has no `signInEventTypes` and refuses it.
+#[tokio::test]
+async fn beta_answers_both_user_kinds_in_one_filter_each_saying_its_kind() {
+    let emu = sample().await;
+    emu.faults().set_throttle(false);
+    let t = token(&emu).await;
+    let both = "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')";
+    let (status, _, beta) = get(&emu, &t, &format!("/beta/auditLogs/signIns?$filter={both}")).await;
+    assert_eq!(status, 200, "{beta}");
+    let rows = beta["value"].as_array().expect("value");
+    let kind = |id: &str| {
+        let row = rows
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("{id} listed"));
+        (
+            row["signInEventTypes"].clone(),
+            row["isInteractive"].clone(),
+        )
+    };
+    assert_eq!(
+        kind("5a000000-0000-4000-8000-000000000001"),
+        (serde_json::json!(["interactiveUser"]), Value::Bool(true))
+    );
+    assert_eq!(
+        kind(NON_INTERACTIVE_BG2),
+        (
+            serde_json::json!(["nonInteractiveUser"]),
+            Value::Bool(false)
+        )
+    );
+    assert!(rows
+        .iter()
+        .all(|s| s["isInteractive"]
+            == (s["signInEventTypes"] == serde_json::json!(["interactiveUser"]))));
+    assert!(
+        !rows
+            .iter()
+            .any(|s| s["signInEventTypes"] == serde_json::json!(["servicePrincipal"])),
+        "other event types are not asked for"
+    );
+    let filter = format!("(userId eq '{BG1}' or userId eq '{BG2}') and {both}");
+    let (status, _, pair) = get(
+        &emu,
+        &t,
+        &format!("/beta/auditLogs/signIns?$filter={filter}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
+    let mut got = ids(&pair);
+    got.sort();
+    assert_eq!(
+        got,
+        ["5a000000-0000-4000-8000-000000000001", NON_INTERACTIVE_BG2]
+    );
+    let (status, _, _) = get(&emu, &t, &format!("/v1.0/auditLogs/signIns?$filter={both}")).await;
+    assert_eq!(status, 400, "v1.0 has no signInEventTypes");
+}
+
 #[tokio::test]
 async fn late_sign_in_is_invisible_until_the_clock_reaches_it() {
     let emu = sample().await;

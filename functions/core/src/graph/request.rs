@@ -107,6 +107,10 @@ impl Default for UserQuery {
 pub enum SignInKind {
     Interactive,
     NonInteractive,
+    /// Both user kinds in one beta request (`signInEventTypes/any(t: t eq 'interactiveUser' or t eq
+    /// 'nonInteractiveUser')`): one reports request instead of two, against a reports budget shared by every
+    /// tenant of the app (REFERENCE §4). Each row says which kind it is ([`super::model::SignIn::interactive`]).
+    InteractiveAndNonInteractive,
 }
 
 /// Sign-ins of some users within a window.
@@ -230,6 +234,13 @@ impl GraphRequest {
             SignInKind::Interactive => ApiVersion::V1,
             SignInKind::NonInteractive => {
                 clauses.push("signInEventTypes/any(t: t eq 'nonInteractiveUser')".to_string());
+                ApiVersion::Beta
+            }
+            SignInKind::InteractiveAndNonInteractive => {
+                clauses.push(
+                    "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')"
+                        .to_string(),
+                );
                 ApiVersion::Beta
             }
         };

@@ -89,6 +89,21 @@ fn non_interactive_sign_ins_for_several_users_use_beta_and_or() {
 }
 
 #[test]
+fn both_kinds_of_user_sign_in_share_one_beta_request() {
+    let query = SignInQuery {
+        kind: SignInKind::InteractiveAndNonInteractive,
+        window: window(),
+        user_ids: vec!["u1".to_string(), "u2".to_string()],
+    };
+    assert_eq!(
+        decoded(&GraphRequest::sign_ins(&query)),
+        "/beta/auditLogs/signIns?$filter=createdDateTime ge 2026-01-13T13:00:00Z and createdDateTime le \
+         2026-01-13T14:00:00Z and (userId eq 'u1' or userId eq 'u2') and \
+         signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')&$top=1000"
+    );
+}
+
+#[test]
 fn quotes_in_ids_cannot_escape_the_filter_and_slashes_cannot_change_the_path() {
     let query = AuditQuery {
         target_ids: vec!["x' or 1 eq 1 or 'y".into()],

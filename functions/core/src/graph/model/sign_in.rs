@@ -52,6 +52,22 @@ pub struct SignIn {
     pub authentication_details: Vec<AuthenticationDetail>,
 }
 
+impl SignIn {
+    /// Whether the row says it is an interactive user sign-in: beta's `signInEventTypes` first (what the
+    /// combined-kinds filter matched on), then `isInteractive` (Graph docs `resources/signin.md`, beta).
+    /// `None` when the row says neither, as on a v1.0 answer, where the request itself decides the kind.
+    pub fn interactive(&self) -> Option<bool> {
+        let says = |t: &str| self.sign_in_event_types.iter().any(|e| e == t);
+        if says("interactiveUser") {
+            Some(true)
+        } else if says("nonInteractiveUser") {
+            Some(false)
+        } else {
+            self.is_interactive
+        }
+    }
+}
+
 /// Outcome of a sign-in. `error_code` 0 means success (Graph docs `resources/signinstatus.md`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -128,6 +144,22 @@ mod tests {
         );
         assert_eq!(sign_in.status.error_code, Some(50126));
         assert!(!sign_in.status.succeeded());
+        Ok(())
+    }
+
+    #[test]
+    fn a_row_says_its_kind_by_event_type_then_by_is_interactive() -> Result<(), serde_json::Error> {
+        let row = |extra: &str| {
+            serde_json::from_str::<SignIn>(&format!(
+                r#"{{"id":"s1","createdDateTime":"2026-01-01T00:00:00Z"{extra}}}"#
+            ))
+        };
+        let both = r#","signInEventTypes":["nonInteractiveUser"],"isInteractive":true"#;
+        assert_eq!(row(both)?.interactive(), Some(false), "the event type wins");
+        let typed = r#","signInEventTypes":["interactiveUser"]"#;
+        assert_eq!(row(typed)?.interactive(), Some(true));
+        assert_eq!(row(r#","isInteractive":false"#)?.interactive(), Some(false));
+        assert_eq!(row(r#","signInEventTypes":null"#)?.interactive(), None);
         Ok(())
     }
 }

@@ -29,7 +29,9 @@ pub(super) fn now() -> DateTime<Utc> {
 }
 
 /// A Graph port over fixed records. `ignore_user_filter` answers every sign-in (a Graph that
-/// ignored the filter); `refuse_or` answers 400 to a filter naming several accounts.
+/// ignored the filter); `refuse_or` answers 400 to a filter naming several accounts;
+/// `refuse_combined` answers 400 to both sign-in kinds in one filter. Beta answers carry each
+/// row's `signInEventTypes`, as Graph's do.
 #[derive(Default)]
 pub(super) struct FakeGraph {
     pub sign_ins: Vec<(SignInKind, Value)>,
@@ -37,6 +39,7 @@ pub(super) struct FakeGraph {
     pub users: Vec<Value>,
     pub ignore_user_filter: bool,
     pub refuse_or: bool,
+    pub refuse_combined: bool,
     pub calls: Mutex<Vec<String>>,
 }
 
@@ -83,18 +86,34 @@ impl GraphPort for FakeGraph {
             .lock()
             .unwrap()
             .push(format!("sign-ins {:?} {}", q.kind, q.user_ids.join(",")));
-        if self.refuse_or && q.user_ids.len() > 1 {
-            return Err(refused("/v1.0/auditLogs/signIns"));
+        let path = match q.kind {
+            SignInKind::Interactive => "/v1.0/auditLogs/signIns",
+            _ => "/beta/auditLogs/signIns",
+        };
+        if (self.refuse_or && q.user_ids.len() > 1)
+            || (self.refuse_combined && q.kind == SignInKind::InteractiveAndNonInteractive)
+        {
+            return Err(refused(path));
         }
         let items = self
             .sign_ins
             .iter()
             .filter(|(k, s)| {
-                *k == q.kind
+                (*k == q.kind || q.kind == SignInKind::InteractiveAndNonInteractive)
                     && (self.ignore_user_filter
                         || q.user_ids.iter().any(|u| s["userId"] == json!(u)))
             })
-            .map(|(_, s)| parse(s))
+            .map(|(k, s)| {
+                let mut row = s.clone();
+                if q.kind != SignInKind::Interactive && row.get("signInEventTypes").is_none() {
+                    let t = match k {
+                        SignInKind::NonInteractive => "nonInteractiveUser",
+                        _ => "interactiveUser",
+                    };
+                    row["signInEventTypes"] = json!([t]);
+                }
+                parse(&row)
+            })
             .collect();
         Ok(Page {
             items,

@@ -1,5 +1,7 @@
-//! Sign-ins of the emergency accounts: interactive ones on v1.0, non-interactive ones on beta
-//! (REFERENCE.md §2: Microsoft's own recipe misses the latter), successes and failures alike.
+//! Sign-ins of the emergency accounts, successes and failures alike, interactive and
+//! non-interactive (REFERENCE.md §2: Microsoft's own recipe misses the latter). Both kinds come in
+//! one beta request when Graph accepts the combined event-type filter, else interactive ones on
+//! v1.0 and non-interactive ones on beta.
 
 use crate::alert::{types, Alert, Severity};
 use crate::graph::model::SignIn;
@@ -12,12 +14,18 @@ use super::{record, Accounts};
 
 /// Account ids per `$filter` (`(userId eq 'a' or userId eq 'b' ...)`). Graph documents no limit
 /// for `or` on sign-ins; 20 ids make a filter of about 1,100 characters and let 20 accounts cost
-/// two sign-in requests plus two audit requests, within the 5-per-10-s report budget
+/// one sign-in request plus two audit requests, within the 5-per-10-s report budget
 /// (REFERENCE.md §4; `benches/break_glass.rs`). A 400 makes the job fall back to one id per
 /// request for good (remembered in the state).
 pub(super) const IDS_PER_FILTER: usize = 20;
 
 /// Reads every sign-in of the accounts in `window` and records one alert per sign-in id.
+///
+/// With `include_non_interactive`, both kinds are read in one beta request per chunk of accounts:
+/// Graph's reports limit is shared by every tenant of the app (122 requests per 10 s, REFERENCE.md
+/// §4), so each request a run saves lets one app watch more tenants. Whether Graph accepts `or`
+/// inside `signInEventTypes/any(...)` is probed at run time: a 400 makes the job read the two
+/// kinds separately, for good (remembered in the state, like the one-account fallback).
 pub(super) async fn scan(
     ctx: &JobContext,
     include_non_interactive: bool,
@@ -26,40 +34,104 @@ pub(super) async fn scan(
     state: &mut RunState,
     report: &mut JobReport,
 ) -> Result<(), JobError> {
+    if include_non_interactive && !state.separate_sign_in_kinds {
+        for chunk in accounts.ids().chunks(ids_per_request(state)) {
+            read_both_kinds(ctx, accounts, chunk, window, state, report).await?;
+        }
+        return Ok(());
+    }
     let mut kinds = vec![SignInKind::Interactive];
     if include_non_interactive {
         kinds.push(SignInKind::NonInteractive);
     }
     for kind in kinds {
-        let per_request = if state.one_user_per_sign_in_filter {
-            1
-        } else {
-            IDS_PER_FILTER
-        };
-        for chunk in accounts.ids().chunks(per_request) {
-            let query = SignInQuery {
-                kind,
-                window,
-                user_ids: chunk.to_vec(),
-            };
-            match read(ctx, accounts, &query, state, report).await {
-                Err(JobError::Graph(GraphError::Api { status: 400, .. })) if chunk.len() > 1 => {
-                    state.one_user_per_sign_in_filter = true;
-                    report.notes.push(
-                        "Graph refused several accounts in one sign-in filter; reading one account per request"
-                            .into(),
-                    );
-                    for id in chunk {
-                        let single = SignInQuery {
-                            user_ids: vec![id.clone()],
-                            ..query.clone()
-                        };
-                        read(ctx, accounts, &single, state, report).await?;
-                    }
-                }
-                other => other?,
-            }
+        for chunk in accounts.ids().chunks(ids_per_request(state)) {
+            read_kind(ctx, accounts, kind, chunk, window, state, report).await?;
         }
+    }
+    Ok(())
+}
+
+fn ids_per_request(state: &RunState) -> usize {
+    if state.one_user_per_sign_in_filter {
+        1
+    } else {
+        IDS_PER_FILTER
+    }
+}
+
+/// Both kinds of `ids` in one request; on a 400, each kind on its own. The 400 may be Graph
+/// refusing the combined event types or the `or` of several accounts: only when the separate
+/// reads of the same accounts go through is it the former, and then it is remembered.
+async fn read_both_kinds(
+    ctx: &JobContext,
+    accounts: &Accounts,
+    ids: &[String],
+    window: TimeWindow,
+    state: &mut RunState,
+    report: &mut JobReport,
+) -> Result<(), JobError> {
+    let query = SignInQuery {
+        kind: SignInKind::InteractiveAndNonInteractive,
+        window,
+        user_ids: ids.to_vec(),
+    };
+    match read(ctx, accounts, &query, state, report).await {
+        Err(JobError::Graph(GraphError::Api { status: 400, .. })) => {
+            let one_user_before = state.one_user_per_sign_in_filter;
+            for kind in [SignInKind::Interactive, SignInKind::NonInteractive] {
+                read_kind(ctx, accounts, kind, ids, window, state, report).await?;
+            }
+            if state.one_user_per_sign_in_filter == one_user_before {
+                state.separate_sign_in_kinds = true;
+                report.notes.push(
+                    "Graph refused interactive and non-interactive sign-ins in one filter; reading them in two requests"
+                        .into(),
+                );
+            }
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// One kind of sign-in of `ids`, in one request unless Graph refuses several accounts in one
+/// filter (then one account per request, remembered).
+async fn read_kind(
+    ctx: &JobContext,
+    accounts: &Accounts,
+    kind: SignInKind,
+    ids: &[String],
+    window: TimeWindow,
+    state: &mut RunState,
+    report: &mut JobReport,
+) -> Result<(), JobError> {
+    let query = |user_ids: &[String]| SignInQuery {
+        kind,
+        window,
+        user_ids: user_ids.to_vec(),
+    };
+    if !state.one_user_per_sign_in_filter || ids.len() == 1 {
+        match read(ctx, accounts, &query(ids), state, report).await {
+            Err(JobError::Graph(GraphError::Api { status: 400, .. })) if ids.len() > 1 => {
+                state.one_user_per_sign_in_filter = true;
+                report.notes.push(
+                    "Graph refused several accounts in one sign-in filter; reading one account per request"
+                        .into(),
+                );
+            }
+            other => return other,
+        }
+    }
+    for id in ids {
+        read(
+            ctx,
+            accounts,
+            &query(std::slice::from_ref(id)),
+            state,
+            report,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -89,7 +161,8 @@ async fn read(
                     .or_insert(sign_in.created_date_time);
                 *seen = (*seen).max(sign_in.created_date_time);
             }
-            record(ctx, &alert(ctx, sign_in, query.kind), report).await?;
+            let interactive = interactive(ctx, query.kind, sign_in);
+            record(ctx, &alert(ctx, sign_in, interactive), report).await?;
         }
         match page.next_link {
             Some(link) => next = Some(link),
@@ -98,13 +171,26 @@ async fn read(
     }
 }
 
+/// Whether the alert words the sign-in as interactive: as the request asked, unless it asked for
+/// both kinds, when the row says which it is. A row that says neither is worded as interactive,
+/// the wording without a qualifier.
+fn interactive(ctx: &JobContext, asked: SignInKind, s: &SignIn) -> bool {
+    match asked {
+        SignInKind::Interactive => true,
+        SignInKind::NonInteractive => false,
+        SignInKind::InteractiveAndNonInteractive => s.interactive().unwrap_or_else(|| {
+            tracing::warn!(tenant = %ctx.tenant.name, sign_in = %s.id, "sign-in with neither signInEventTypes nor isInteractive; worded as interactive");
+            true
+        }),
+    }
+}
+
 /// `break_glass.sign_in` (critical) for a success, `break_glass.sign_in_failed` (high) for a
 /// failure. A sign-in whose status Graph left empty (`{}`) is not known to have failed, so it is
 /// treated as a sign-in. Both share one id per sign-in id (SPEC.md "Alerts": one alert per
 /// sign-in id, ever): the first verdict stands when a later read shows the row with another
 /// status.
-pub(super) fn alert(ctx: &JobContext, s: &SignIn, kind: SignInKind) -> Alert {
-    let interactive = kind == SignInKind::Interactive;
+pub(super) fn alert(ctx: &JobContext, s: &SignIn, interactive: bool) -> Alert {
     let who = s
         .user_principal_name
         .as_deref()
@@ -146,6 +232,9 @@ pub(super) fn alert(ctx: &JobContext, s: &SignIn, kind: SignInKind) -> Alert {
         title,
         s.created_date_time,
     )
+    // The id derives from the sign-in id alone, not from the request that read the row: a sign-in
+    // alerted from a v1.0 or a beta read (earlier versions, or the fallback) is not alerted again
+    // from the combined read.
     .with_id_of(types::BREAK_GLASS_SIGN_IN, &s.id)
     .with_subject(subject(
         &s.user_id,

@@ -36,6 +36,10 @@ pub(super) struct RunState {
     /// Graph refused several accounts in one sign-in `$filter`: one account per request from now on.
     #[serde(default)]
     pub one_user_per_sign_in_filter: bool,
+    /// Graph refused interactive and non-interactive sign-ins in one beta filter: one request per
+    /// kind from now on. Absent in states written before the combined read, hence the default.
+    #[serde(default)]
+    pub separate_sign_in_kinds: bool,
     /// Likewise for directory audit target filters.
     #[serde(default)]
     pub one_target_per_audit_filter: bool,

@@ -9,7 +9,8 @@ use serde_json::json;
 use super::fake_graph::*;
 use super::run;
 use crate::alert::{types, Severity};
-use crate::graph::SignInKind;
+use crate::graph::{GraphPort, SignInKind, SignInQuery, TimeWindow};
+use crate::state::CursorStore;
 
 #[tokio::test]
 async fn sign_ins_of_other_users_are_never_alerted_even_when_graph_ignores_the_filter() {
@@ -78,8 +79,7 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
     assert_eq!(
         h.calls(),
         [
-            format!("sign-ins Interactive {BG1},{BG2}"),
-            format!("sign-ins NonInteractive {BG1},{BG2}"),
+            format!("sign-ins InteractiveAndNonInteractive {BG1},{BG2}"),
             format!("audits {BG1},{BG2}"),
             format!("user {BG1}"),
             format!("user {BG2}"),
@@ -100,16 +100,21 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
         .unwrap();
     assert_eq!(report.alerts_recorded, 3, "nothing lost to the refusal");
     assert_eq!(refusing.alerts().await.len(), 3);
+    // The refused combined read does not prove that Graph refuses the combined kinds: the separate
+    // reads of the same accounts are refused too, so it is the `or` of accounts.
     assert_eq!(
-        refusing.calls()[..4],
+        refusing.calls()[..6],
         [
+            format!("sign-ins InteractiveAndNonInteractive {BG1},{BG2}"),
             format!("sign-ins Interactive {BG1},{BG2}"),
             format!("sign-ins Interactive {BG1}"),
             format!("sign-ins Interactive {BG2}"),
             format!("sign-ins NonInteractive {BG1}"),
+            format!("sign-ins NonInteractive {BG2}"),
         ]
     );
-    // The refusal is remembered: the next run asks one account at a time from the start.
+    // The refusal is remembered: the next run asks one account at a time from the start, both
+    // kinds at once.
     run(
         &refusing.ctx(now() + Duration::minutes(5)),
         &config(&[BG1, BG2]),
@@ -119,15 +124,199 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
     assert_eq!(
         refusing.calls(),
         [
-            format!("sign-ins Interactive {BG1}"),
-            format!("sign-ins Interactive {BG2}"),
-            format!("sign-ins NonInteractive {BG1}"),
-            format!("sign-ins NonInteractive {BG2}"),
+            format!("sign-ins InteractiveAndNonInteractive {BG1}"),
+            format!("sign-ins InteractiveAndNonInteractive {BG2}"),
             format!("audits {BG1}"),
             format!("audits {BG2}"),
         ],
         "accounts are checked hourly, so no user lookups 5 minutes later"
     );
+}
+
+fn both_kinds() -> FakeGraph {
+    FakeGraph {
+        sign_ins: vec![
+            (
+                SignInKind::Interactive,
+                sign_in("s1", BG1, 5, json!({"errorCode": 0})),
+            ),
+            (
+                SignInKind::NonInteractive,
+                sign_in("s2", BG1, 4, json!({"errorCode": 50126})),
+            ),
+            (
+                SignInKind::NonInteractive,
+                sign_in("s3", BG2, 3, json!({"errorCode": 0})),
+            ),
+        ],
+        users: vec![user(BG1, Some(now())), user(BG2, Some(now()))],
+        ..FakeGraph::default()
+    }
+}
+
+/// (signInId, title, evidence.interactive) of each sign-in alert, by sign-in id.
+async fn worded(h: &Harness) -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> = h
+        .alerts()
+        .await
+        .iter()
+        .map(|a| {
+            (
+                a.evidence["signInId"].as_str().unwrap_or_default().into(),
+                a.title.clone(),
+                a.evidence["interactive"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn expected_wording() -> Vec<(String, String, bool)> {
+    vec![
+        ("s1".into(), format!("Emergency account {BG1}@contoso signed in"), true),
+        (
+            "s2".into(),
+            format!("Emergency account {BG1}@contoso failed to sign in non-interactively (50126: invalid username or password)"),
+            false,
+        ),
+        ("s3".into(), format!("Emergency account {BG2}@contoso signed in non-interactively"), false),
+    ]
+}
+
+#[tokio::test]
+async fn both_kinds_come_in_one_request_each_worded_as_its_kind() {
+    let h = Harness::new(both_kinds());
+    let report = run(&h.ctx(now()), &config(&[BG1, BG2])).await.unwrap();
+    assert_eq!(report.alerts_recorded, 3);
+    let calls = h.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.starts_with("sign-ins"))
+            .collect::<Vec<_>>(),
+        [&format!(
+            "sign-ins InteractiveAndNonInteractive {BG1},{BG2}"
+        )],
+        "one sign-in request for both kinds"
+    );
+    assert_eq!(worded(&h).await, expected_wording());
+}
+
+#[tokio::test]
+async fn a_graph_refusing_both_kinds_in_one_filter_is_read_per_kind_and_remembered() {
+    let h = Harness::new(FakeGraph {
+        refuse_combined: true,
+        ..both_kinds()
+    });
+    let report = run(&h.ctx(now()), &config(&[BG1, BG2])).await.unwrap();
+    assert_eq!(report.alerts_recorded, 3, "nothing lost to the refusal");
+    assert_eq!(worded(&h).await, expected_wording());
+    assert!(
+        report.notes.iter().any(|n| n
+            == "Graph refused interactive and non-interactive sign-ins in one filter; reading them in two requests"),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(
+        h.calls()[..4],
+        [
+            format!("sign-ins InteractiveAndNonInteractive {BG1},{BG2}"),
+            format!("sign-ins Interactive {BG1},{BG2}"),
+            format!("sign-ins NonInteractive {BG1},{BG2}"),
+            format!("audits {BG1},{BG2}"),
+        ],
+        "the accounts stay together: it was the kinds Graph refused"
+    );
+    let next = run(&h.ctx(now() + Duration::minutes(5)), &config(&[BG1, BG2]))
+        .await
+        .unwrap();
+    assert_eq!(next.alerts_recorded, 0);
+    assert_eq!(
+        h.calls(),
+        [
+            format!("sign-ins Interactive {BG1},{BG2}"),
+            format!("sign-ins NonInteractive {BG1},{BG2}"),
+            format!("audits {BG1},{BG2}"),
+        ],
+        "remembered: no combined request any more"
+    );
+}
+
+#[tokio::test]
+async fn state_and_alerts_of_the_previous_version_are_not_alerted_again() {
+    // What the previous version left after a run a minute ago: its state document (every key
+    // it had, no `separateSignInKinds`) and the alerts of its two reads, v1.0 interactive and
+    // beta non-interactive, each worded by the request that read it.
+    let h = Harness::new(both_kinds());
+    let earlier = now() - Duration::minutes(1);
+    let previous = json!({
+        "windowEnd": earlier.to_rfc3339(),
+        "outage": null,
+        "accountsCheckedAt": earlier.to_rfc3339(),
+        "lastSuccess": {
+            BG1: (now() - Duration::minutes(5)).to_rfc3339(),
+            BG2: (now() - Duration::minutes(3)).to_rfc3339(),
+        },
+        "missing": {},
+        "oneUserPerSignInFilter": false,
+        "oneTargetPerAuditFilter": false,
+    });
+    h.store
+        .put_cursor("t1", "break-glass", &previous)
+        .await
+        .unwrap();
+    let ctx = h.ctx(earlier);
+    for (kind, interactive) in [
+        (SignInKind::Interactive, true),
+        (SignInKind::NonInteractive, false),
+    ] {
+        let query = SignInQuery {
+            kind,
+            window: TimeWindow {
+                from: earlier - Duration::hours(1),
+                to: now(),
+            },
+            user_ids: vec![BG1.into(), BG2.into()],
+        };
+        let page = h.graph.list_sign_ins(&query, None).await.unwrap();
+        for s in &page.items {
+            ctx.outbox
+                .record(
+                    &super::sign_ins::alert(&ctx, s, interactive),
+                    ctx.now_epoch(),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let before = h.alerts().await;
+    assert_eq!(before.len(), 3);
+    assert_eq!(
+        before
+            .iter()
+            .map(|a| a.id.clone())
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["s1", "s2", "s3"]
+            .iter()
+            .map(|s| crate::alert::alert_id(types::BREAK_GLASS_SIGN_IN, "t1", s))
+            .collect(),
+        "the previous version's ids: the sign-in id alone"
+    );
+    h.calls();
+
+    let report = run(&h.ctx(now()), &config(&[BG1, BG2])).await.unwrap();
+    assert_eq!(
+        h.calls()[0],
+        format!("sign-ins InteractiveAndNonInteractive {BG1},{BG2}"),
+        "the new read, over the same sign-ins"
+    );
+    assert_eq!(report.examined, 3);
+    assert_eq!(report.alerts_recorded, 0, "nothing alerted twice");
+    assert!(report.complete);
+    let after = h.alerts().await;
+    assert_eq!(after.len(), 3);
+    assert_eq!(worded(&h).await, expected_wording());
 }
 
 #[tokio::test]
