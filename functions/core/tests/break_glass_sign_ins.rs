@@ -177,8 +177,8 @@ async fn both_kinds_in_one_response_cost_two_reports_requests_and_keep_their_wor
     assert_eq!(first.alerts_recorded, 4);
     assert_eq!(
         emu.stats().family("reports"),
-        1 + 1 + 2,
-        "one sign-in request for both kinds, one audit request, two account lookups (hourly)"
+        1 + 1 + 1,
+        "one sign-in request for both kinds, one audit request, one lookup of both accounts (daily)"
     );
 
     emu.clock().advance(Duration::minutes(5));

@@ -129,7 +129,7 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
             format!("audits {BG1}"),
             format!("audits {BG2}"),
         ],
-        "accounts are checked hourly, so no user lookups 5 minutes later"
+        "accounts are checked daily, so no user lookups 5 minutes later"
     );
 }
 
@@ -355,7 +355,7 @@ async fn drill_reminder_once_per_period_and_none_after_a_drill_sign_in() {
     });
     let cfg = config(&[BG1, BG2]);
     run(&h.ctx(now()), &cfg).await.unwrap();
-    // Within the same period, later runs (past the hourly account check) add nothing.
+    // Within the same period, later runs (past the daily account check) add nothing.
     run(&h.ctx(now() + Duration::hours(2)), &cfg).await.unwrap();
     run(&h.ctx(now() + Duration::days(30)), &cfg).await.unwrap();
     let alerts = h.alerts().await;
