@@ -7,7 +7,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use entrawatch_core::graph::{Family, SharedBudget, SharedLimits};
+use entrawatch_core::graph::{Family, SharedBudget, SharedLimits, IDS_PER_LOOKUP};
+use entrawatch_core::jobs::break_glass::ACCOUNT_CHECK_EVERY;
 use entrawatch_core::state::budget::WindowSpec;
 use entrawatch_core::state::memory_budget::MemoryBudget;
 use futures::executor::block_on;
@@ -34,8 +35,10 @@ pub struct Config {
     pub apps: usize,
     /// Reports requests in a break-glass tenant-run (sign-ins first, then audits).
     pub r: usize,
-    /// Emergency accounts looked up once an hour per tenant, each a `signInActivity` read (0 = none).
-    pub lookups: usize,
+    /// Emergency accounts per tenant, looked up every `ACCOUNT_CHECK_EVERY` (daily) with `signInActivity`,
+    /// 15 to a request, each request sent only when the budget has room now (else deferred to a later
+    /// run), as `jobs/break_glass/drill.rs` does. 0: no lookups.
+    pub accounts: usize,
     pub interval_ms: i64,
     /// Concurrent break-glass workers (fan-out `FanOutConcurrency`) and dormant workers.
     pub workers: usize,
@@ -64,7 +67,7 @@ impl Config {
             tenants,
             apps,
             r,
-            lookups: 0,
+            accounts: 2,
             interval_ms,
             workers: 4,
             dormant_workers: 4,
@@ -80,7 +83,7 @@ impl Config {
         }
     }
 
-    /// Ticks simulated: one warm-up interval, then the measured ones (at least an hour, for lookups).
+    /// Ticks simulated: one warm-up interval, then the measured ones (at least an hour).
     fn ticks(&self) -> usize {
         let hour = (HOUR_MS / self.interval_ms) as usize + 1;
         1 + self.measured_intervals.max(hour)
@@ -135,10 +138,17 @@ enum Ev {
     Refused(usize),
 }
 
+/// One request of a job: its families, and whether it is sent only if the budget has room now.
+#[derive(Clone, Copy)]
+struct Req {
+    families: &'static [Family],
+    if_affordable: bool,
+}
+
 struct Job {
     tenant: usize,
     tick: usize,
-    requests: Vec<&'static [Family]>,
+    requests: Vec<Req>,
     next: usize,
     sign_in_arrival: i64,
 }
@@ -166,6 +176,8 @@ struct Sim<'a> {
     workers: Vec<Worker>,
     queue: VecDeque<(usize, usize)>,
     next_dormant: usize,
+    /// Per tenant: when its accounts are next due to be looked up.
+    lookup_due: Vec<i64>,
     /// Per tenant: (arrival, completion) of each run's sign-in request.
     reads: Vec<Vec<(i64, i64)>>,
     tick_end: Vec<i64>,
@@ -210,6 +222,10 @@ impl<'a> Sim<'a> {
             workers,
             queue: VecDeque::new(),
             next_dormant: 0,
+            // Steady state: each tenant's daily lookup falls at its own time of day.
+            lookup_due: (0..cfg.tenants)
+                .map(|t| t as i64 * DAY_MS / cfg.tenants.max(1) as i64)
+                .collect(),
             reads: vec![Vec::new(); cfg.tenants],
             tick_end: vec![0; cfg.ticks()],
             runs: 0,
@@ -276,15 +292,21 @@ impl<'a> Sim<'a> {
                 self.workers[w].job = None;
                 return;
             };
-            // Each tenant's hourly lookups fall in a different interval: spread over the hour.
-            let per_hour = (HOUR_MS / cfg.interval_ms).max(1) as usize;
-            let lookups = if (tick + tenant) % per_hour == 0 {
-                cfg.lookups
+            let lookups = if self.lookup_due[tenant] <= now {
+                cfg.accounts.div_ceil(IDS_PER_LOOKUP)
             } else {
                 0
             };
-            let mut requests = vec![REPORT; cfg.r];
-            requests.extend(std::iter::repeat_n(PAGE, lookups));
+            let report = Req {
+                families: REPORT,
+                if_affordable: false,
+            };
+            let lookup = Req {
+                families: PAGE,
+                if_affordable: true,
+            };
+            let mut requests = vec![report; cfg.r];
+            requests.extend(std::iter::repeat_n(lookup, lookups));
             Job {
                 tenant,
                 tick,
@@ -298,7 +320,13 @@ impl<'a> Sim<'a> {
             Job {
                 tenant,
                 tick: 0,
-                requests: vec![PAGE; PAGES_PER_SCAN],
+                requests: vec![
+                    Req {
+                        families: PAGE,
+                        if_affordable: false,
+                    };
+                    PAGES_PER_SCAN
+                ],
                 next: 0,
                 sign_in_arrival: 0,
             }
@@ -312,7 +340,7 @@ impl<'a> Sim<'a> {
             .job
             .as_ref()
             .expect("a worker with a request");
-        (job.tenant, job.requests[job.next])
+        (job.tenant, job.requests[job.next].families)
     }
 
     fn specs(&self, tenant: usize, families: &[Family]) -> &[WindowSpec] {
@@ -329,9 +357,15 @@ impl<'a> Sim<'a> {
             let specs = self.specs(tenant, families);
             let urgent = self.workers[w].urgent;
             let wait = block_on(self.budget.take(specs, urgent, now)).expect("in-memory budget");
-            if let Some(wait) = wait {
-                self.at(now + wait.as_millis() as i64, Ev::Try(w));
-                return;
+            let job = self.workers[w].job.as_mut().expect("a job");
+            match wait {
+                None => {}
+                // Deferred: the run ends here and a later run looks the accounts up.
+                Some(_) if job.requests[job.next].if_affordable => {
+                    job.requests.truncate(job.next);
+                    return self.finish(w, now);
+                }
+                Some(wait) => return self.at(now + wait.as_millis() as i64, Ev::Try(w)),
             }
         }
         let one_way = self.cfg.latency_ms / 2 + self.rng.gen_range(0..=self.cfg.jitter_ms);
@@ -385,6 +419,15 @@ impl<'a> Sim<'a> {
             self.at(now, Ev::Try(w));
             return;
         }
+        if urgent && job.requests.last().is_some_and(|r| r.if_affordable) {
+            self.lookup_due[job.tenant] = now + ACCOUNT_CHECK_EVERY.num_milliseconds();
+        }
+        self.finish(w, now);
+    }
+
+    fn finish(&mut self, w: usize, now: i64) {
+        let urgent = self.workers[w].urgent;
+        let job = self.workers[w].job.as_ref().expect("a job");
         if urgent {
             self.runs += 1;
             let end = &mut self.tick_end[job.tick];
