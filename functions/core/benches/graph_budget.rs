@@ -17,7 +17,8 @@ mod budget_sim;
 
 use std::time::Instant;
 
-use budget_sim::sim::{run, shortest_interval, Config, Outcome};
+use budget_sim::search::shortest_interval;
+use budget_sim::sim::{run, Config, Outcome};
 
 /// (tenants, apps, workers as a multiple of `--workers`): three apps need three times the workers to use
 /// their budgets, so the 5,000-tenant case is shown both ways.
