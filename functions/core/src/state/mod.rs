@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod dynamodb;
+pub mod memory_budget;
 mod model;
 pub mod sqlite;
 mod stores;
