@@ -168,7 +168,9 @@ async fn four_workers_on_one_table_share_one_apps_budget_across_40_tenants_witho
         "[[sinks]]\nname = \"secops\"\ntype = \"webhook\"\nurl = \"env:SECOPS_WEBHOOK_URL\"\n\
          secret = \"env:SECOPS_WEBHOOK_SECRET\"\nmin_severity = \"info\"\n\n[delivery]\nheartbeat_days = 0\n",
     );
-    config.push_str(&format!("\n[graph]\nreports_per_10s = {APP_REPORTS_PER_10S}\n"));
+    config.push_str(&format!(
+        "\n[graph]\nreports_per_10s = {APP_REPORTS_PER_10S}\n"
+    ));
     let moto = state_support::moto_url();
     let mut env = function_env(config, &table, moto, &receiver.url, SECRET);
     for (name, value) in env.iter_mut() {
