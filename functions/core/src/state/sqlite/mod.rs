@@ -58,6 +58,20 @@ fn corrupt(e: impl std::fmt::Display) -> StateError {
     }
 }
 
+/// WAL mode (readers never block the writer) and the schema.
+fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(SCHEMA)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the state file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StateError> {
@@ -66,11 +80,20 @@ impl SqliteStore {
             .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
+        // Several processes opening one file at once (workers started together): switching the journal mode
+        // can answer SQLITE_BUSY at once, without the busy handler (SQLite docs `pragma.html#pragma_journal_mode`,
+        // `c3ref/busy_handler.html`), so the setup is tried again for a few seconds before it is an error.
+        let mut attempt = 0;
+        loop {
+            match prepare(&conn) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && attempt < 50 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(backend(e)),
+            }
+        }
         migrate::migrate(&conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
