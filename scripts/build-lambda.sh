@@ -4,7 +4,8 @@
 # REFERENCE.md §10. Output: target/lambda/<function>/bootstrap, and each binary's size.
 # `--check` (what scripts/test.sh runs) builds the unoptimised profile instead: it proves the functions
 # cross-compile and link for Lambda's arm64 in about half the time; the release build is what `sam build` and the
-# sizes in README.md use.
+# sizes in README.md use. `--install-only` installs what the build needs and stops (scripts/test.sh does it early,
+# beside other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+[ "${1:-}" = "--install-only" ] && exit 0
 
 args=()
 for f in "${FUNCTIONS[@]}"; do args+=(-p "$f"); done

@@ -33,31 +33,55 @@ done
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy (all targets, warnings are errors)"
+# Steps that mostly wait (downloads, test binaries waiting on emulated pacing and moto) run beside steps that
+# keep both cores busy (compiling); the one in the background logs to a file printed when it is joined.
+logs=$(mktemp -d)
+background() { # name, command...: starts the command, logging to $logs/<name>.log
+  local name=$1; shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  eval "bg_$name=$!"
+}
+join() { # name: waits for the background command, prints its log, fails the run if it failed
+  local name=$1 pid_var="bg_$1" rc=0
+  wait "${!pid_var}" || rc=$?
+  printf -- '--- %s (ran in the background):\n' "$name"
+  cat "$logs/$name.log"
+  [ "$rc" -eq 0 ] || { echo "$name failed (exit $rc)" >&2; exit "$rc"; }
+}
+motos=()
+cleanup() {
+  for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
+  for pid in "${motos[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$logs"
+}
+trap cleanup EXIT
+
+step "cargo clippy (all targets, warnings are errors); beside it: python tools (.venv: moto_server, cfn-lint, checkov, cargo-lambda), template.yaml lint"
+background python bash -c 'scripts/setup-python.sh && scripts/lint-infra.sh && scripts/build-lambda.sh --install-only'
 cargo clippy --workspace --all-targets --locked -- -D warnings
+join python
 
-step "python tools (.venv: moto_server for DynamoDB / SSM / Secrets Manager tests, cfn-lint, checkov)"
-scripts/setup-python.sh
+step "cargo test: build, and the doc tests"
+messages="$logs/test-binaries.json"
+cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$messages"
+cargo test --workspace --locked --doc
 
-step "template.yaml: cfn-lint, checkov, table definition"
-scripts/lint-infra.sh
-
-step "moto_server on loopback"
-read -r moto_pid ENTRAWATCH_TEST_MOTO_URL < <(scripts/moto.sh)
-export ENTRAWATCH_TEST_MOTO_URL
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
-echo "moto_server $ENTRAWATCH_TEST_MOTO_URL (pid $moto_pid)"
-
-step "cargo test"
-cargo test --workspace --locked
+step "cargo test: the test binaries, four at a time, each worker with its own moto_server; beside them (niced): cargo lambda build --arm64 (cross-compile and link check)"
+# The test binaries leave most of the CPU idle; the Lambda cross-build takes what they leave.
+background lambda nice -n 19 scripts/build-lambda.sh --check
+urls=()
+for _ in 1 2 3 4; do
+  read -r pid url < <(scripts/moto.sh)
+  motos+=("$pid")
+  urls+=(--moto "$url")
+done
+scripts/run-tests.py --jobs 4 "${urls[@]}" <"$messages"
+join lambda
 
 if [ -x scripts/test-validator.sh ]; then
   step "validator: WebAssembly build and JavaScript suites"
   scripts/test-validator.sh
 fi
-
-step "Lambda functions: cargo lambda build --arm64 (cross-compile and link check)"
-scripts/build-lambda.sh --check
 
 end_step
 printf '\n==> all tests passed in %ds; by step:\n' $((SECONDS - started))
