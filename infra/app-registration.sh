@@ -4,7 +4,14 @@
 #   infra/app-registration.sh --name entrawatch --certificate cert.pem
 #   infra/app-registration.sh --name entrawatch --aws-role-arn arn:aws:iam::123456789012:role/entrawatch-BreakGlass... \
 #                             --aws-issuer https://<id>.tokens.sts.global.api.aws
+#   infra/app-registration.sh --name entrawatch-pool-1 --multi-tenant --certificate cert.pem
 #
+# --multi-tenant registers one app that many tenants consent to (an MSP's registration, sign-in audience
+# AzureADMultipleOrgs): Graph's reports limits are per app across all its tenants (infra/README.md section 5 says how
+# many tenants one app serves and when to register another). The script prints the admin consent link an
+# administrator of each customer tenant opens once (Entra docs `v2-admin-consent.md`: the `.default` scope grants
+# the permissions configured below; the browser then lands on the registered redirect URI with
+# `admin_consent=True`, a page that need not exist).
 # Application permissions (admin consent required), each looked up by name on the Microsoft Graph service principal
 # rather than hard-coded ids:
 #   AuditLog.Read.All              sign-in and directory audit logs, signInActivity (break-glass, dormant)
@@ -22,12 +29,14 @@ name=entrawatch
 certificate=
 aws_role_arn=
 aws_issuer=
+audience=AzureADMyOrg
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name=$2; shift 2 ;;
     --certificate) certificate=$2; shift 2 ;;
     --aws-role-arn) aws_role_arn=$2; shift 2 ;;
     --aws-issuer) aws_issuer=$2; shift 2 ;;
+    --multi-tenant) audience=AzureADMultipleOrgs; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +48,10 @@ fi
 graph=00000003-0000-0000-c000-000000000000   # Microsoft Graph's well-known application id
 permissions=(AuditLog.Read.All User.Read.All Directory.Read.All RoleManagement.Read.Directory)
 
-app_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMyOrg --query appId -o tsv)
+consent_redirect=https://localhost/entrawatch-consent
+extra=()
+[ "$audience" = AzureADMultipleOrgs ] && extra=(--web-redirect-uris "$consent_redirect")
+app_id=$(az ad app create --display-name "$name" --sign-in-audience "$audience" "${extra[@]}" --query appId -o tsv)
 az ad sp create --id "$app_id" >/dev/null
 echo "app registration $name: client id $app_id"
 
@@ -72,3 +84,8 @@ JSON
   echo "  federated credential for $aws_role_arn added"
 fi
 echo "tenant id: $(az account show --query tenantId -o tsv); put it and the client id in the entrawatch configuration"
+if [ "$audience" = AzureADMultipleOrgs ]; then
+  echo "multi-tenant: an administrator of each customer tenant opens, once (Privileged Role Administrator or Global Administrator):"
+  echo "  https://login.microsoftonline.com/<customer tenant id>/v2.0/adminconsent?client_id=$app_id&scope=https://graph.microsoft.com/.default&redirect_uri=$consent_redirect"
+  echo "then each customer's [[tenants]] entry names its tenant id and client_id = \"$app_id\" (the credential is this app's)"
+fi
