@@ -248,6 +248,7 @@ async fn a_spent_time_budget_stops_at_the_first_checkpoint_and_the_next_run_cont
     let spent = dormant::DormantOptions {
         max_pages: None,
         time_budget: Some(Duration::ZERO),
+        sign_in_activity_share: None,
     };
     let graph = client(&emu) as Arc<dyn GraphPort>;
     let first = dormant::run_with(
@@ -260,8 +261,12 @@ async fn a_spent_time_budget_stops_at_the_first_checkpoint_and_the_next_run_cont
     .unwrap();
     assert!(!first.complete);
     assert_eq!(
-        first.notes.last().map(String::as_str),
-        Some("stopped at a checkpoint after 1 pages (11 users examined so far); the next run continues")
+        first.notes[first.notes.len() - 2..],
+        [
+            "stopped at a checkpoint after 1 pages (11 users examined so far); the next run continues",
+            "scan under way for under a minute (1 signInActivity request); a finish time is estimated from the \
+             first complete scan"
+        ]
     );
     assert!(open_findings(&stores).await.len() < 15);
     let rest = dormant::run(

@@ -245,6 +245,7 @@ async fn interrupted_scan_resumed_by_a_new_process_finds_the_same(f: impl Fixtur
         let options = DormantOptions {
             max_pages: Some(1),
             time_budget: None,
+            sign_in_activity_share: None,
         };
         let report = dormant::run_with(&ctx, &config(""), &break_glass(), &options)
             .await
@@ -348,7 +349,88 @@ async fn an_account_excluded_later_is_resolved_as_excluded(f: impl Fixture) {
     assert!(!open_findings(&stores).await.contains_key(&uid(2)));
 }
 
+/// Issue 13, dormant scans share the day: a run spends at most its `signInActivity` share and checkpoints; a scan
+/// whose pace will not finish it within `renotify_days` raises `monitoring.blind` (once) and resolves it when it
+/// finishes.
+async fn a_scan_too_slow_for_renotify_days_makes_the_job_blind_until_it_finishes(f: impl Fixture) {
+    let emu = emulator(&large()).await;
+    let stores = Stores::new(f.open().await);
+    let cfg = config("renotify_days = 2");
+    let run = |days: i64, share: Option<u64>| {
+        let ctx = ctx(
+            client(&emu) as Arc<dyn GraphPort>,
+            stores.clone(),
+            now() + Duration::days(days),
+        );
+        let cfg = cfg.clone();
+        async move {
+            let options = DormantOptions {
+                sign_in_activity_share: share,
+                ..DormantOptions::default()
+            };
+            dormant::run_with(&ctx, &cfg, &break_glass(), &options)
+                .await
+                .unwrap()
+        }
+    };
+    // Day 0, whole: what a scan of this tenant costs.
+    assert!(run(0, None).await.complete);
+    let checkpoint = stores
+        .cursors
+        .get_cursor(TENANT, dormant::JOB)
+        .await
+        .unwrap()
+        .unwrap();
+    let cost = checkpoint["lastScanRequests"].as_u64().unwrap();
+    assert!(
+        cost >= 4,
+        "the large tenant takes several listing pages: {cost}"
+    );
+    take_alerts(&stores).await;
+
+    // Day 1: the next scan starts; its share for the run is one request.
+    let first = run(1, Some(1)).await;
+    assert!(!first.complete);
+    assert!(
+        first
+            .notes
+            .iter()
+            .any(|n| n.contains("its share of the app's signInActivity budget")),
+        "{:?}",
+        first.notes
+    );
+    // Day 3: two of `cost` requests in two days: `cost` days in all, past renotify_days.
+    let slow = run(3, Some(1)).await;
+    assert!(!slow.complete);
+    assert!(
+        slow.notes
+            .iter()
+            .any(|n| n.starts_with("scan finishes in about")),
+        "{:?}",
+        slow.notes
+    );
+    let blind = take_alerts(&stores).await;
+    assert_eq!(blind.len(), 1, "{blind:?}");
+    assert_eq!(blind[0].kind, types::MONITORING_BLIND);
+    assert_eq!(blind[0].evidence["reason"], dormant::SCAN_TOO_SLOW);
+    assert_eq!(blind[0].evidence["requestsDone"], "2");
+    // Still slow the next run: not alerted again.
+    assert!(!run(3, Some(1)).await.complete);
+    assert!(take_alerts(&stores).await.is_empty());
+    // Given the budget, it finishes: the blind alert is resolved, beside the scan's digest.
+    assert!(run(4, None).await.complete);
+    let after = take_alerts(&stores).await;
+    let resolved: Vec<_> = after
+        .iter()
+        .filter(|a| a.kind == types::MONITORING_BLIND)
+        .collect();
+    assert_eq!(resolved.len(), 1, "{after:?}");
+    assert_eq!(resolved[0].resolves.as_deref(), Some(blind[0].id.as_str()));
+    emu.stop().await;
+}
+
 conformance!(
+    a_scan_too_slow_for_renotify_days_makes_the_job_blind_until_it_finishes,
     an_account_excluded_later_is_resolved_as_excluded,
     digest_mode_notifies_once_resolves_and_reminds,
     per_finding_mode_alerts_each_account_and_resolves_it,

@@ -253,6 +253,9 @@ async fn scan_cut_short_by_the_deadline_is_continued_by_the_next_invocation() {
             "scan started (signInActivity filter plan)".to_string(),
             "stopped at a checkpoint after 1 pages (5 users examined so far); the next run continues"
                 .to_string(),
+            "scan under way for under a minute (1 signInActivity request); a finish time is estimated from the \
+             first complete scan"
+                .to_string(),
         ],
         "{cut}"
     );

@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use super::run_delivery::{Budget, Delivery};
 use super::summary::{OverdueAlert, SinkDown};
 use super::tenant_run::{run_tenant_job, JobOutputs, TenantClient};
-use super::{JobName, RunSummary, TenantJobOutcome, TenantJobResult};
+use super::{dormant, JobName, RunSummary, TenantJobOutcome, TenantJobResult};
 use crate::config::{Config, TenantConfig};
 use crate::graph::ClientOptions;
 use crate::outbox::{record_heartbeats, DispatchReport, Dispatcher, Outbox, RetryPolicy};
@@ -97,6 +97,13 @@ pub async fn run_jobs_with(run: JobRun<'_>, progress: Progress) -> RunSummary {
             Some(names) => names.iter().any(|n| selects(n, t)),
         })
         .collect();
+    // Dormant scans share the app's signInActivity budget: the oldest scan goes first (a run with more tenants
+    // than it runs at once may not reach the last ones before its share of the budget is spent).
+    let selected = if run.jobs.contains(&JobName::Dormant) && selected.len() > TENANTS_AT_ONCE {
+        dormant::schedule::oldest_first(run.stores.cursors.as_ref(), selected).await
+    } else {
+        selected
+    };
     let tenants_done = (selected.len() > 1).then(|| {
         let jobs: Vec<&str> = run.jobs.iter().map(|j| j.as_str()).collect();
         let all = Extent::Exact(selected.len() as u64);

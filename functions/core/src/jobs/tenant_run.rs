@@ -215,8 +215,14 @@ async fn run_job(
                 .as_ref()
                 .map(|b| b.accounts.clone())
                 .unwrap_or_default();
-            // Stops at a checkpoint before the deadline; the next run continues the scan.
-            let budget = dormant::DormantOptions::within(time);
+            // Stops at a checkpoint before the deadline, or once it has spent its fair share of the app's
+            // signInActivity budget for this run; the next run continues the scan.
+            let mut budget = dormant::DormantOptions::within(time);
+            budget.sign_in_activity_share = Some(dormant::schedule::fair_share(
+                run.config.graph.sign_in_activity_per_minute,
+                time,
+                dormant::schedule::scans_on_app(run.config, tenant),
+            ));
             dormant::run_with(&ctx, cfg, &break_glass, &budget).await
         }
     };

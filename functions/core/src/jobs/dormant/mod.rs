@@ -13,9 +13,11 @@ mod digest;
 mod evaluate;
 mod exclusions;
 mod findings;
+mod pace;
 mod populations;
 mod scan;
 mod scan_progress;
+pub mod schedule;
 mod steps;
 mod sweep;
 
@@ -23,6 +25,7 @@ pub use activity::{success_tracking_start, Activity};
 pub use digest::MAX_DIGEST_ITEMS;
 pub use evaluate::{Population, FAILED_ONLY};
 pub use findings::JOB;
+pub use pace::SCAN_TOO_SLOW;
 pub use scan::{Checkpoint, Phase};
 pub use steps::MAX_PRIVILEGED_LOOKUPS;
 pub use sweep::{RESOLUTION, RESOLVED_DISABLED, RESOLVED_EXCLUDED};
@@ -44,6 +47,9 @@ pub struct DormantOptions {
     pub max_pages: Option<u64>,
     /// Stop after the page during which this much time has passed. `None`: no time limit.
     pub time_budget: Option<Duration>,
+    /// Stop once this run has spent this many `signInActivity` requests: the tenant's fair share of its app's
+    /// budget ([`schedule::fair_share`]). `None`: no share.
+    pub sign_in_activity_share: Option<u64>,
 }
 
 impl DormantOptions {
@@ -56,6 +62,7 @@ impl DormantOptions {
         DormantOptions {
             max_pages: None,
             time_budget: Some(deadline - reserve),
+            sign_in_activity_share: None,
         }
     }
 }
@@ -127,6 +134,8 @@ pub async fn run_with(
     });
     let shown = ScanProgress::start(ctx, &scan, &privileged).await;
     let recorded_before = scan.tally.alerts_recorded;
+    let spent_before = scan.sign_in_activity_requests;
+    let mut pace_alerts = 0usize;
     let mut examined = 0usize;
     let mut pages = 0u64;
     loop {
@@ -160,9 +169,12 @@ pub async fn run_with(
                     ));
                     tracing::info!(tenant = %ctx.tenant.name, examined = scan.examined, open = t.open_total(),
                         new = t.new, resolved = t.resolved, "dormant scan finished");
-                    let recorded = (t.alerts_recorded - recorded_before) as usize;
+                    let recorded = (t.alerts_recorded - recorded_before) as usize
+                        + pace_alerts
+                        + pace::finished(ctx, &scan).await?;
                     checkpoint.scan = None;
                     checkpoint.last_complete_scan = Some(scan.id);
+                    checkpoint.last_scan_requests = Some(scan.sign_in_activity_requests);
                     steps::save(ctx, &checkpoint).await?;
                     shown.finish();
                     return Ok(JobReport {
@@ -211,6 +223,7 @@ pub async fn run_with(
                     probed_at: ctx.now_epoch(),
                 });
             }
+            scan.sign_in_activity_requests += 1;
             for user in &page.items {
                 examined += 1;
                 scan.examined += 1;
@@ -235,13 +248,27 @@ pub async fn run_with(
         shown.update(ctx, &scan, &privileged);
         let out_of_pages = options.max_pages.is_some_and(|max| pages >= max);
         let out_of_time = options.time_budget.is_some_and(|b| started.elapsed() >= b);
-        if out_of_pages || out_of_time {
+        let out_of_share = options
+            .sign_in_activity_share
+            .is_some_and(|share| scan.sign_in_activity_requests - spent_before >= share);
+        if out_of_pages || out_of_time || out_of_share {
             notes.push(format!(
-                "stopped at a checkpoint after {} pages ({} users examined so far); the next run continues",
-                scan.pages, scan.examined
+                "stopped at a checkpoint after {} pages ({} users examined so far){}; the next run continues",
+                scan.pages,
+                scan.examined,
+                if out_of_share && !out_of_pages && !out_of_time {
+                    ", its share of the app's signInActivity budget for this run spent"
+                } else {
+                    ""
+                }
             ));
+            pace_alerts +=
+                pace::checkpointed(ctx, config, &checkpoint, &mut scan, &mut notes).await?;
+            checkpoint.scan = Some(scan.clone());
+            steps::save(ctx, &checkpoint).await?;
             return Ok(JobReport {
-                alerts_recorded: (scan.tally.alerts_recorded - recorded_before) as usize,
+                alerts_recorded: (scan.tally.alerts_recorded - recorded_before) as usize
+                    + pace_alerts,
                 examined,
                 notes,
                 complete: false,

@@ -103,6 +103,12 @@ pub struct ScanState {
     pub sweep_after: Option<String>,
     #[serde(default)]
     pub tally: Tally,
+    /// `signInActivity` requests this scan has spent (listing pages and privileged lookups): its pace.
+    #[serde(default)]
+    pub sign_in_activity_requests: u64,
+    /// A `monitoring.blind` says this scan will not finish within `renotify_days` (resolved when it does).
+    #[serde(default)]
+    pub too_slow_alerted: bool,
 }
 
 /// The dormant job's checkpoint (cursor store, per tenant).
@@ -115,6 +121,9 @@ pub struct Checkpoint {
     pub scan: Option<ScanState>,
     #[serde(default)]
     pub last_complete_scan: Option<i64>,
+    /// What the last complete scan spent in `signInActivity` requests: what the next is expected to cost.
+    #[serde(default)]
+    pub last_scan_requests: Option<u64>,
 }
 
 impl Checkpoint {
@@ -145,6 +154,8 @@ impl Checkpoint {
             privileged_after: None,
             sweep_after: None,
             tally: Tally::default(),
+            sign_in_activity_requests: 0,
+            too_slow_alerted: false,
         });
     }
 }

@@ -16,7 +16,8 @@ pub const MAX_PRIVILEGED_LOOKUPS: usize = 100;
 /// Privileged holders read per checkpointed step.
 const LOOKUP_PAGE: usize = 20;
 
-/// Reads the next privileged holders one by one and judges them; returns how many users it examined.
+/// Reads the next privileged holders one by one and judges them; returns how many users it examined (each read
+/// is one `signInActivity` request, counted in `scan`).
 pub(super) async fn privileged_step(
     ctx: &JobContext,
     policy: &Policy<'_>,
@@ -25,6 +26,7 @@ pub(super) async fn privileged_step(
 ) -> Result<usize, JobError> {
     let batch = privileged.ids_after(scan.privileged_after.as_deref(), LOOKUP_PAGE);
     let mut examined = 0;
+    scan.sign_in_activity_requests += batch.len() as u64;
     for id in &batch {
         // `None`: deleted since the role was read.
         if let Some(user) = ctx.graph.get_user(id).await? {
