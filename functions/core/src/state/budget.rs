@@ -62,6 +62,13 @@ pub const URGENT_CLAIM_MS: i64 = 2_000;
 /// within a second when break-glass needs the budget and comes back as soon as it does not.
 pub const BACKGROUND_POLL_MS: i64 = 1_000;
 
+/// The time a store decides a take at: the caller's `now_ms` plus the real time since the call began. A store that
+/// waits (a lock another process holds, a lost race on a conditional write) must not record the grant at the time
+/// it was asked for: the grant would look older than the request it lets out and leave its window early.
+pub fn at_decision(now_ms: i64, called: std::time::Instant) -> i64 {
+    now_ms.saturating_add(called.elapsed().as_millis() as i64)
+}
+
 /// The part of a window only urgent requests may use: a fifth, at least one slot when the window has two.
 pub fn reserve(limit: u32) -> u32 {
     if limit < 2 {
