@@ -35,12 +35,14 @@ async fn each_change_to_an_emergency_account_is_alerted_once<F: Fixture>(f: F) {
         audit("aud-role", "Add member to role", BG1, "-2h"),
         audit("aud-disable", "Disable account", BG2, "-1h"),
         audit("aud-mfa", "User deleted security info", BG2, "-50m"),
+        // A name in no list (the account's sessions were revoked) and a known name in lower case: both changes.
         audit(
-            "aud-noise",
+            "aud-revoke",
             "Update StsRefreshTokenValidFrom Timestamp",
             BG1,
             "-40m",
         ),
+        audit("aud-enable", "enable account", BG1, "-35m"),
         audit("aud-other", "Reset password (by admin)", OTHER, "-30m"),
         // Visible only after the first run, inside the look-back of the next one.
         audit("aud-late", "Delete user", BG2, "+1m").replace(
@@ -53,7 +55,7 @@ async fn each_change_to_an_emergency_account_is_alerted_once<F: Fixture>(f: F) {
     let stores = Stores::new(f.open().await);
     let config = bg_config(&[BG1, BG2], "");
     let first = run_once(&emu, &stores, &config).await.unwrap();
-    assert_eq!(first.alerts_recorded, 4);
+    assert_eq!(first.alerts_recorded, 6);
     for _ in 0..6 {
         emu.clock().advance(Duration::minutes(5));
         run_once(&emu, &stores, &config).await.unwrap();
@@ -64,6 +66,8 @@ async fn each_change_to_an_emergency_account_is_alerted_once<F: Fixture>(f: F) {
         "aud-role",
         "aud-disable",
         "aud-mfa",
+        "aud-revoke",
+        "aud-enable",
         "aud-late",
     ]
     .iter()
@@ -88,6 +92,14 @@ async fn each_change_to_an_emergency_account_is_alerted_once<F: Fixture>(f: F) {
     );
     assert_eq!(role.subject.as_ref().unwrap()["id"], BG1);
     assert_eq!(role.links[0].text, "Audit log");
+    let known = |audit: &str| {
+        alerts
+            .iter()
+            .find(|a| a.evidence["auditId"] == audit)
+            .map(|a| a.evidence["knownActivity"].clone())
+    };
+    assert_eq!(known("aud-revoke"), Some(serde_json::json!(false)));
+    assert_eq!(known("aud-enable"), Some(serde_json::json!(true)));
 }
 
 async fn audit_changes_off_reads_no_audits<F: Fixture>(f: F) {

@@ -429,7 +429,48 @@ async fn a_scan_too_slow_for_renotify_days_makes_the_job_blind_until_it_finishes
     emu.stop().await;
 }
 
+/// Issue 14, bad records are isolated: one user record that does not parse is reported with its id, the rest of
+/// its page still yields findings, the scan finishes, and the account's open finding is not resolved from it.
+async fn an_unreadable_user_record_is_reported_and_the_scan_goes_on(f: impl Fixture) {
+    let stores = Stores::new(f.open().await);
+    run_at(&scenario_text(), 0, &stores, "").await;
+    let before = open_findings(&stores).await;
+    assert!(before.contains_key(&uid(2)), "{:?}", before.keys());
+    take_alerts(&stores).await;
+    let broken = edit_user(&scenario_text(), 2, |b| {
+        b.replace(
+            "createdDateTime = \"-700d\"",
+            "createdDateTime = \"the day we met\"",
+        )
+    });
+    for day in [1, 2] {
+        let report = run_at(&broken, day, &stores, "").await;
+        assert_eq!(report.unreadable, 1, "day {day}: {report:?}");
+        assert!(
+            report.notes.iter().any(|n| n.starts_with(&format!(
+                "user record {} on page 1 could not be read",
+                uid(2)
+            ))),
+            "{:?}",
+            report.notes
+        );
+        let open = open_findings(&stores).await;
+        assert_eq!(
+            open.keys().collect::<Vec<_>>(),
+            before.keys().collect::<Vec<_>>(),
+            "day {day}: the others are still found, and the unreadable account is not resolved"
+        );
+        let resolved: Vec<_> = take_alerts(&stores)
+            .await
+            .into_iter()
+            .flat_map(|a| ids(&a.extra["resolved"]))
+            .collect();
+        assert!(resolved.is_empty(), "day {day}: {resolved:?}");
+    }
+}
+
 conformance!(
+    an_unreadable_user_record_is_reported_and_the_scan_goes_on,
     a_scan_too_slow_for_renotify_days_makes_the_job_blind_until_it_finishes,
     an_account_excluded_later_is_resolved_as_excluded,
     digest_mode_notifies_once_resolves_and_reminds,

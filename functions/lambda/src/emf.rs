@@ -14,6 +14,7 @@ pub const METRICS_NAMESPACE: &str = "entrawatch";
 pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_ms: i64) -> String {
     let mut alerts_raised = 0usize;
     let mut examined = 0usize;
+    let mut unreadable = 0usize;
     let mut incomplete = 0usize;
     let mut failed = 0usize;
     for r in &summary.results {
@@ -21,6 +22,7 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
             TenantJobOutcome::Done { report } => {
                 alerts_raised += report.alerts_recorded;
                 examined += report.examined;
+                unreadable += report.unreadable;
                 incomplete += usize::from(!report.complete);
             }
             TenantJobOutcome::Failed { .. } => failed += 1,
@@ -38,6 +40,7 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
         ("GraphThrottled", "Count"),
         ("GraphRetries", "Count"),
         ("RecordsExamined", "Count"),
+        ("RecordsUnreadable", "Count"),
         ("ScansIncomplete", "Count"),
         ("RunDuration", "Milliseconds"),
         ("SinksBroken", "Count"),
@@ -77,6 +80,7 @@ pub fn emf_line(summary: &RunSummary, job: &str, duration: Duration, timestamp_m
         "GraphThrottled": sum(|r| r.graph_throttled),
         "GraphRetries": sum(|r| r.graph_retries),
         "RecordsExamined": examined,
+        "RecordsUnreadable": unreadable,
         "ScansIncomplete": incomplete,
         "RunDuration": duration.as_millis() as u64,
         "SinksBroken": broken.len(),
@@ -108,6 +112,7 @@ mod tests {
                         report: JobReport {
                             alerts_recorded: 2,
                             examined: 7,
+                            unreadable: 1,
                             notes: vec![],
                             complete: true,
                         },
@@ -173,6 +178,7 @@ mod tests {
         assert_eq!(line["AlertsRaised"], 2);
         assert_eq!(line["GraphRequests"], 6);
         assert_eq!(line["GraphThrottled"], 1);
+        assert_eq!(line["RecordsUnreadable"], 1);
         assert_eq!(line["RunDuration"], 1234);
         assert_eq!(line["SinksBroken"], 1);
         assert_eq!(line["SinksBrokenNames"], json!(["slack"]));

@@ -275,6 +275,7 @@ credential = { type = "secret", secret = "env:X" }
             report: JobReport {
                 alerts_recorded: 1,
                 examined: 1,
+                unreadable: 0,
                 notes: vec![],
                 complete: true,
             },

@@ -285,8 +285,10 @@ fn default_drill_max_age_days() -> u32 {
 fn default_first_run_hours() -> u32 {
     24
 }
+/// Three 5-minute runs: a transient failure (a 503, a throttled run) that one more run usually outlasts is not
+/// alerted, but an outage is heard within a quarter of an hour (issue 14; 60 let twelve runs fail silently).
 fn default_blind_after_minutes() -> u32 {
-    60
+    15
 }
 // Entra docs howto-manage-inactive-user-accounts.md: typical windows 90-180 days.
 fn default_member_days() -> u32 {

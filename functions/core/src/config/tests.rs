@@ -61,6 +61,8 @@ fn spec_example_parses_with_every_field() {
     let bg = t.break_glass.as_ref().unwrap();
     assert_eq!(bg.accounts.len(), 2);
     assert_eq!(bg.lookback_minutes, 60);
+    // Three failed 5-minute runs, not twelve, before anyone hears the monitor is blind (issue 14).
+    assert_eq!(bg.blind_after_minutes, 15);
     let d = t.dormant.as_ref().unwrap();
     assert_eq!(d.activity, ActivitySignal::Successful);
     assert_eq!(d.delivery, DeliveryMode::Digest);

@@ -205,7 +205,13 @@ impl GraphClient {
             Some(link) => self.next_link_url(link)?,
             None => self.request_url(request)?,
         };
-        self.get_json(&url).await
+        let page: Page<T> = self.get_json(&url).await?;
+        for bad in &page.malformed {
+            // The path without its query: no filter values in logs.
+            tracing::warn!(path = request.path(), record = bad.id.as_deref().unwrap_or("(no id)"),
+                error = %bad.error, "a record Graph returned does not parse; the rest of its page is used");
+        }
+        Ok(page)
     }
 
     /// A single object; `None` when Graph answers 404.

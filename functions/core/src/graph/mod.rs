@@ -29,7 +29,7 @@ pub use assertion::{build_certificate_assertion, ClientCertificate};
 pub use client::{GraphClient, GraphMetrics};
 pub use error::GraphError;
 pub use pacing::Family;
-pub use pager::{Page, Pager};
+pub use pager::{Malformed, Page, Pager};
 pub use port::GraphPort;
 pub use request::{
     ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,

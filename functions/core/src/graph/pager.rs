@@ -11,13 +11,64 @@ use super::error::GraphError;
 use super::request::GraphRequest;
 
 /// One page of a collection and the link to the next one.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+///
+/// A record that does not parse is set aside in `malformed` (its id, when it has one, and why) and the rest of the
+/// page is kept: one bad record must not stop a scan at its page forever, and a job decides what an unreadable
+/// record means (break-glass alerts it; the dormant scan reports and counts it).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
-    #[serde(rename = "value")]
     pub items: Vec<T>,
     /// Absent on the last page. Opaque: store it to resume a scan, never edit it.
-    #[serde(rename = "@odata.nextLink", default)]
     pub next_link: Option<String>,
+    pub malformed: Vec<Malformed>,
+}
+
+/// A record of a page that did not parse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Malformed {
+    /// The record's `id`, when it has a string one.
+    pub id: Option<String>,
+    /// Why it did not parse (serde's message: the field and what it expected; it may quote the bad value).
+    pub error: String,
+    /// The record as Graph sent it, for a job that alerts on what could be read.
+    pub raw: serde_json::Value,
+}
+
+impl<T> Page<T> {
+    /// A page of well-formed items.
+    pub fn of(items: Vec<T>, next_link: Option<String>) -> Self {
+        Page {
+            items,
+            next_link,
+            malformed: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawPage {
+    #[serde(rename = "value")]
+    items: Vec<serde_json::Value>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Page<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawPage::deserialize(deserializer)?;
+        let mut page = Page::of(Vec::with_capacity(raw.items.len()), raw.next_link);
+        for value in raw.items {
+            match T::deserialize(&value) {
+                Ok(item) => page.items.push(item),
+                Err(e) => page.malformed.push(Malformed {
+                    id: value.get("id").and_then(|v| v.as_str()).map(str::to_string),
+                    error: e.to_string(),
+                    raw: value,
+                }),
+            }
+        }
+        Ok(page)
+    }
 }
 
 impl<T: DeserializeOwned> Page<T> {

@@ -90,6 +90,9 @@ pub struct JobReport {
     pub alerts_recorded: usize,
     /// Events or findings examined (sign-ins, audits, users...).
     pub examined: usize,
+    /// Records Graph returned that did not parse (each reported with its id; break-glass alerts them): the rest
+    /// of their page was used.
+    pub unreadable: usize,
     /// One line each, for people: "first run: reading the last 24 h", "scan 40% done", ...
     pub notes: Vec<String>,
     /// False when the job stopped at a checkpoint and a later invocation continues (a long scan).

@@ -50,10 +50,10 @@ impl SmallPages {
         let total = all.len();
         let end = (offset + self.size).min(total);
         let items: Vec<T> = all.drain(offset.min(end)..end).collect();
-        Ok(entrawatch_core::graph::Page {
+        Ok(entrawatch_core::graph::Page::of(
             items,
-            next_link: (end < total).then(|| format!("small-pages:{end}")),
-        })
+            (end < total).then(|| format!("small-pages:{end}")),
+        ))
     }
 }
 

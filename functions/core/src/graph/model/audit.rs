@@ -10,7 +10,9 @@ pub struct DirectoryAudit {
     /// Not a GUID in general (`SSGM_...` in the docs example).
     pub id: String,
     pub activity_date_time: DateTime<Utc>,
-    /// E.g. `Reset password (by admin)`, `Add member to role`: the name alerting keys on.
+    /// E.g. `Reset password (by admin)`, `Add member to role`; `""` when Graph sends `null` (the row is still a
+    /// change to alert on).
+    #[serde(default, deserialize_with = "super::null_as_empty_string")]
     pub activity_display_name: String,
     pub category: Option<String>,
     /// `success`, `failure`, `timeout`, ... kept as text.

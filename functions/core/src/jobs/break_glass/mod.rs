@@ -17,13 +17,14 @@ mod drill;
 mod evidence;
 mod sign_ins;
 mod state;
+mod unreadable;
 
 #[cfg(test)]
 mod fake_graph;
 #[cfg(test)]
 mod tests;
 
-pub use audits::ALERTED_ACTIVITIES;
+pub use audits::{listed, ALERTED_ACTIVITIES, KNOWN_NOISE};
 pub use drill::CHECK_EVERY as ACCOUNT_CHECK_EVERY;
 
 use std::collections::HashMap;

@@ -10,7 +10,7 @@ use crate::graph::{GraphError, SignInKind, SignInQuery, TimeWindow};
 use super::super::{JobContext, JobError, JobReport};
 use super::evidence::{error_code_meaning, sign_in_evidence, sign_in_log_link, subject};
 use super::state::RunState;
-use super::{record, Accounts};
+use super::{record, unreadable, Accounts};
 
 /// Account ids per `$filter` (`(userId eq 'a' or userId eq 'b' ...)`). Graph documents no limit
 /// for `or` on sign-ins; 20 ids make a filter of about 1,100 characters and let 20 accounts cost
@@ -147,6 +147,13 @@ async fn read(
     let mut next: Option<String> = None;
     loop {
         let page = ctx.graph.list_sign_ins(query, next.as_deref()).await?;
+        for bad in &page.malformed {
+            report.examined += 1;
+            report.unreadable += 1;
+            if let Some(alert) = unreadable::sign_in(ctx, accounts, bad) {
+                record(ctx, &alert, report).await?;
+            }
+        }
         for sign_in in &page.items {
             report.examined += 1;
             // The filter names the accounts, but a sign-in of anyone else must never page anyone.

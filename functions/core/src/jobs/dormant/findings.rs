@@ -87,3 +87,23 @@ pub async fn note_not_dormant(
     open.data["seenAs"] = json!({"scan": scan, "resolution": why});
     store.put_finding(&open).await
 }
+
+/// Keeps an open finding open through scan `scan` when the scan saw the account but could not read its record
+/// (issue 14): what cannot be read is not evidence that the account signed in.
+pub async fn keep_unread(
+    store: &dyn FindingStore,
+    tenant: &str,
+    user_id: &str,
+    scan: i64,
+) -> Result<bool, StateError> {
+    let Some(mut open) = store.get_finding(tenant, JOB, user_id).await? else {
+        return Ok(false);
+    };
+    if open.status != FindingStatus::Open {
+        return Ok(false);
+    }
+    open.data["scan"] = json!(scan);
+    open.data["unreadInScan"] = json!(scan);
+    store.put_finding(&open).await?;
+    Ok(true)
+}

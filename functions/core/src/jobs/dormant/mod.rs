@@ -136,6 +136,7 @@ pub async fn run_with(
     let recorded_before = scan.tally.alerts_recorded;
     let spent_before = scan.sign_in_activity_requests;
     let mut pace_alerts = 0usize;
+    let mut unreadable = 0usize;
     let mut examined = 0usize;
     let mut pages = 0u64;
     loop {
@@ -180,6 +181,7 @@ pub async fn run_with(
                     return Ok(JobReport {
                         alerts_recorded: recorded,
                         examined,
+                        unreadable,
                         notes,
                         complete: true,
                     });
@@ -224,6 +226,21 @@ pub async fn run_with(
                 });
             }
             scan.sign_in_activity_requests += 1;
+            for bad in &page.malformed {
+                unreadable += 1;
+                let id = bad.id.as_deref().unwrap_or("(no id)");
+                notes.push(format!(
+                    "user record {id} on page {} could not be read ({}); the rest of the page was used",
+                    scan.pages + 1,
+                    bad.error
+                ));
+                tracing::warn!(tenant = %ctx.tenant.name, record = id, page = scan.pages + 1, error = %bad.error,
+                    "unreadable user record skipped");
+                if let Some(id) = &bad.id {
+                    findings::keep_unread(ctx.stores.findings.as_ref(), tenant, id, scan.id)
+                        .await?;
+                }
+            }
             for user in &page.items {
                 examined += 1;
                 scan.examined += 1;
@@ -270,6 +287,7 @@ pub async fn run_with(
                 alerts_recorded: (scan.tally.alerts_recorded - recorded_before) as usize
                     + pace_alerts,
                 examined,
+                unreadable,
                 notes,
                 complete: false,
             });
