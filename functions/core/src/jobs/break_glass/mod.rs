@@ -86,12 +86,14 @@ pub(super) async fn record(
 pub async fn run(ctx: &JobContext, config: &BreakGlassConfig) -> Result<JobReport, JobError> {
     let mut report = JobReport::default();
     let mut state = RunState::load(ctx, &mut report.notes).await?;
+    let depth = state.depth(ctx.now);
     let window = state.window(config, ctx.now, &mut report.notes);
     let accounts = Accounts::new(&config.accounts);
     match watch(ctx, config, &accounts, window, &mut state, &mut report).await {
         Ok(()) => {
             blind::recovered(ctx, config, &mut state, &mut report).await?;
             // Every alert of the window is in the outbox: only now may the window move.
+            state.read_to_end(depth, ctx.now);
             state.window_end = Some(window.to);
             state.save(ctx).await?;
             report.complete = true;

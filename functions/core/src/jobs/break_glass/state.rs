@@ -14,6 +14,15 @@ use crate::graph::TimeWindow;
 /// so a cursor stuck further back (a long outage) cannot find more by reading further.
 pub(super) const MAX_WINDOW_DAYS: i64 = 30;
 
+/// How often a run re-reads the last [`DEEP_READ_HOURS`] instead of its look-back: log rows arrive "typically
+/// within 6 hours" and "up to 24 hours" late (REFERENCE.md §2), past any look-back a 5-minute schedule can afford.
+/// The wider window costs no extra request unless the accounts' rows overflow a page (1,000); the rows already
+/// alerted are recognised by id.
+pub(super) const DEEP_READ_EVERY_MINUTES: i64 = 60;
+pub(super) const DEEP_READ_HOURS: i64 = 24;
+/// And once a day the whole retention window ([`MAX_WINDOW_DAYS`]).
+pub(super) const RETENTION_READ_EVERY_HOURS: i64 = 24;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RunState {
@@ -43,6 +52,22 @@ pub(super) struct RunState {
     /// Likewise for directory audit target filters.
     #[serde(default)]
     pub one_target_per_audit_filter: bool,
+    /// When a run last re-read the last [`DEEP_READ_HOURS`] (and the retention window) to its end.
+    #[serde(default)]
+    pub deep_read_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub retention_read_at: Option<DateTime<Utc>>,
+}
+
+/// How far back a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// From the last window's end less the look-back.
+    LookBack,
+    /// The last [`DEEP_READ_HOURS`] (hourly).
+    Deep,
+    /// The retention window (daily).
+    Retention,
 }
 
 /// A run of failed runs, from the first failure to the last.
@@ -89,8 +114,40 @@ impl RunState {
         Ok(())
     }
 
+    /// How far back this run reads: the retention window once a day, the last 24 h once an hour, else the
+    /// look-back. The first run reads `first_run_hours` and counts as a deep read.
+    pub fn depth(&self, now: DateTime<Utc>) -> Depth {
+        let due = |at: Option<DateTime<Utc>>, every: Duration| at.is_none_or(|t| now - t >= every);
+        if self.window_end.is_none() {
+            Depth::LookBack
+        } else if due(
+            self.retention_read_at,
+            Duration::hours(RETENTION_READ_EVERY_HOURS),
+        ) {
+            Depth::Retention
+        } else if due(
+            self.deep_read_at,
+            Duration::minutes(DEEP_READ_EVERY_MINUTES),
+        ) {
+            Depth::Deep
+        } else {
+            Depth::LookBack
+        }
+    }
+
+    /// After a run of `depth` read its whole window: when the next deep reads are due.
+    pub fn read_to_end(&mut self, depth: Depth, now: DateTime<Utc>) {
+        let first = self.window_end.is_none();
+        if first || depth != Depth::LookBack {
+            self.deep_read_at = Some(now);
+        }
+        if first || depth == Depth::Retention {
+            self.retention_read_at = Some(now);
+        }
+    }
+
     /// This run's window: from the last window's end minus the look-back (late log rows,
-    /// REFERENCE.md §2) to `now`; the first run reads `first_run_hours`.
+    /// REFERENCE.md §2) to `now`, or deeper ([`Self::depth`]); the first run reads `first_run_hours`.
     pub fn window(
         &self,
         config: &BreakGlassConfig,
@@ -98,7 +155,25 @@ impl RunState {
         notes: &mut Vec<String>,
     ) -> TimeWindow {
         let from = match self.window_end {
-            Some(end) => end.min(now) - Duration::minutes(i64::from(config.lookback_minutes)),
+            Some(end) => {
+                let look_back =
+                    end.min(now) - Duration::minutes(i64::from(config.lookback_minutes));
+                match self.depth(now) {
+                    Depth::LookBack => look_back,
+                    Depth::Deep => {
+                        notes.push(format!(
+                            "deep re-read: the last {DEEP_READ_HOURS} h (late log rows)"
+                        ));
+                        look_back.min(now - Duration::hours(DEEP_READ_HOURS))
+                    }
+                    Depth::Retention => {
+                        notes.push(format!(
+                            "daily re-read of the {MAX_WINDOW_DAYS}-day log retention (late log rows)"
+                        ));
+                        now - Duration::days(MAX_WINDOW_DAYS)
+                    }
+                }
+            }
             None => {
                 notes.push(format!(
                     "first run: reading the last {} h",
@@ -134,6 +209,8 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
         let state = RunState {
             window_end: Some(now - Duration::minutes(5)),
+            deep_read_at: Some(now - Duration::minutes(30)),
+            retention_read_at: Some(now - Duration::hours(3)),
             ..RunState::default()
         };
         let w = state.window(&config(), now, &mut Vec::new());
@@ -148,6 +225,34 @@ mod tests {
         let w = RunState::default().window(&config(), now, &mut notes);
         assert_eq!(w.from, now - Duration::hours(24));
         assert_eq!(notes, ["first run: reading the last 24 h"]);
+    }
+
+    #[test]
+    fn every_hour_the_last_day_and_every_day_the_retention_window_are_read_again() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
+        let mut state = RunState::default();
+        state.read_to_end(Depth::LookBack, now);
+        state.window_end = Some(now);
+        let at = |minutes| now + Duration::minutes(minutes);
+        let mut notes = Vec::new();
+        // 59 minutes after the first run: the look-back.
+        assert_eq!(state.depth(at(59)), Depth::LookBack);
+        assert_eq!(state.window(&config(), at(59), &mut notes).from, at(-60));
+        // An hour after: the last 24 h, and said so.
+        assert_eq!(state.depth(at(60)), Depth::Deep);
+        let deep = state.window(&config(), at(60), &mut notes);
+        assert_eq!(deep.from, at(60) - Duration::hours(24));
+        assert_eq!(notes, ["deep re-read: the last 24 h (late log rows)"]);
+        state.read_to_end(Depth::Deep, at(60));
+        assert_eq!(state.depth(at(100)), Depth::LookBack);
+        // A day after the first run: the retention window.
+        assert_eq!(state.depth(at(24 * 60)), Depth::Retention);
+        assert_eq!(
+            state.window(&config(), at(24 * 60), &mut notes).from,
+            at(24 * 60) - Duration::days(MAX_WINDOW_DAYS)
+        );
+        state.read_to_end(Depth::Retention, at(24 * 60));
+        assert_eq!(state.depth(at(24 * 60 + 30)), Depth::LookBack);
     }
 
     #[test]
