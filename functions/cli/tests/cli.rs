@@ -184,7 +184,14 @@ async fn config_check_names_each_problem_and_fails() {
     let bg = "[tenants.break_glass]\naccounts = [\"0b000000-0000-4000-8000-0000000000b1\", \"0b000000-0000-4000-8000-0000000000b9\"]";
     let text = [
         tenant_block(1, "good", &url, "ENTRAWATCH_RIGHT_SECRET", bg),
-        tenant_block(2, "free", &url, "ENTRAWATCH_RIGHT_SECRET", ""),
+        // Dormant-only: no emergency account to exclude, which config check warns about (issue 14).
+        tenant_block(
+            2,
+            "free",
+            &url,
+            "ENTRAWATCH_RIGHT_SECRET",
+            "[tenants.dormant]",
+        ),
         tenant_block(3, "noaudit", &url, "ENTRAWATCH_RIGHT_SECRET", ""),
         tenant_block(4, "badsecret", &url, "ENTRAWATCH_WRONG_SECRET", ""),
     ]
@@ -206,6 +213,13 @@ async fn config_check_names_each_problem_and_fails() {
         "{stdout}"
     );
     assert!(stdout.contains("needs Entra ID P1 or P2"), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("  warn  no emergency accounts configured for this tenant")
+            .count(),
+        1,
+        "only the dormant-only tenant: {stdout}"
+    );
     assert!(stdout.contains("AuditLog.Read.All"), "{stdout}");
     assert!(stdout.contains("AADSTS7000215"), "{stdout}");
     assert!(stderr.contains("config check: "), "{stderr}");

@@ -469,7 +469,32 @@ async fn an_unreadable_user_record_is_reported_and_the_scan_goes_on(f: impl Fixt
     }
 }
 
+/// Issue 14: a dormant-only tenant (no emergency accounts configured) says so in every run.
+async fn a_tenant_without_emergency_accounts_is_warned_about(f: impl Fixture) {
+    let stores = Stores::new(f.open().await);
+    let emu = emulator(&scenario_text()).await;
+    let ctx = ctx(client(&emu) as Arc<dyn GraphPort>, stores, now());
+    let report = dormant::run(&ctx, &config(""), &[]).await.unwrap();
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == dormant::NO_EMERGENCY_ACCOUNTS),
+        "{:?}",
+        report.notes
+    );
+    let with = dormant::run(&ctx, &config(""), &break_glass())
+        .await
+        .unwrap();
+    assert!(!with
+        .notes
+        .iter()
+        .any(|n| n == dormant::NO_EMERGENCY_ACCOUNTS));
+    emu.stop().await;
+}
+
 conformance!(
+    a_tenant_without_emergency_accounts_is_warned_about,
     an_unreadable_user_record_is_reported_and_the_scan_goes_on,
     a_scan_too_slow_for_renotify_days_makes_the_job_blind_until_it_finishes,
     an_account_excluded_later_is_resolved_as_excluded,

@@ -65,6 +65,13 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
 
 async fn check_tenant(tenant: &TenantConfig, resolver: &SecretResolver) -> usize {
     println!("tenant {} ({})", tenant.name, tenant.id);
+    let emergency = tenant.break_glass.as_ref().map_or(0, |b| b.accounts.len());
+    if tenant.dormant.is_some() && emergency == 0 {
+        println!(
+            "  warn  {}",
+            entrawatch_core::jobs::dormant::NO_EMERGENCY_ACCOUNTS
+        );
+    }
     let connection = match tenant.connection(resolver).await {
         Ok(c) => c,
         Err(e) => return report("credential", Err(e)),

@@ -16,6 +16,7 @@ impl GraphClient {
     pub async fn user_count(&self) -> Result<u64, GraphError> {
         let url = self.request_url(&GraphRequest::user_count())?;
         let families = Family::of(&url);
+        self.token_before_the_grant().await?;
         let (content_type, body) = self
             .retrying(url.path(), families, || {
                 self.get_once(&url, families, COUNT)

@@ -40,6 +40,11 @@ use exclusions::Exclusions;
 use populations::PrivilegedHolders;
 use scan_progress::ScanProgress;
 
+/// The warning of a tenant whose configuration names no emergency account (every run line and `config check`).
+pub const NO_EMERGENCY_ACCOUNTS: &str = "no emergency accounts configured for this tenant ([tenants.break_glass] \
+     accounts): none is excluded from dormant findings, and break-glass accounts, which rarely sign in, would be \
+     reported dormant";
+
 /// How much one invocation may do before it checkpoints and returns `complete: false`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DormantOptions {
@@ -94,6 +99,11 @@ pub async fn run_with(
             Checkpoint::default()
         }),
     };
+    if break_glass.is_empty() {
+        // Issue 14: a dormant-only tenant cannot tell its emergency accounts from forgotten ones, and those accounts
+        // rarely sign in: they would be reported dormant on every scan.
+        notes.push(NO_EMERGENCY_ACCOUNTS.to_string());
+    }
     let privileged = PrivilegedHolders::read(ctx.graph.as_ref()).await?;
     if !privileged.eligibility_read {
         notes.push(
