@@ -178,15 +178,21 @@ async fn both_kinds_in_one_response_cost_two_reports_requests_and_keep_their_wor
     assert_eq!(
         emu.stats().family("reports"),
         1 + 1 + 1,
-        "one sign-in request for both kinds, one audit request, one lookup of both accounts (daily)"
+        "one sign-in request for both kinds, one audit request, one lookup of both accounts"
     );
 
     emu.clock().advance(Duration::minutes(5));
     emu.reset_stats();
     let next = run_once(&emu, &stores, &config).await.unwrap();
     let stats = emu.stats();
-    assert_eq!(stats.family("reports"), 2, "sign-ins of both kinds, audits");
-    assert_eq!(stats.requests_total - stats.family("token"), 2);
+    assert_eq!(
+        stats.family("reports"),
+        3,
+        "sign-ins of both kinds, audits, and the lookup that reconciles signInActivity (every run for a tenant \
+         alone on its app)"
+    );
+    assert_eq!(stats.family("sign_in_activity"), 1);
+    assert_eq!(stats.requests_total - stats.family("token"), 3);
     assert_eq!((next.examined, next.alerts_recorded), (4, 0));
 
     let alerts = recorded(&stores).await;

@@ -206,7 +206,22 @@ async fn run_job(
     let result = match job {
         JobName::BreakGlass => {
             let cfg = tenant.break_glass.as_ref().expect("checked by configures");
-            break_glass::run(&ctx, cfg).await
+            // The app's signInActivity budget is shared by all its tenants: each looks its accounts up (and
+            // reconciles them with the logs) in turn.
+            let on_app = run
+                .config
+                .tenants
+                .iter()
+                .filter(|t| {
+                    t.break_glass.is_some() && t.client_id.eq_ignore_ascii_case(&tenant.client_id)
+                })
+                .count();
+            let every = break_glass::lookup_every(
+                run.config.graph.sign_in_activity_per_minute,
+                on_app,
+                cfg.accounts.len(),
+            );
+            break_glass::run_with(&ctx, cfg, every).await
         }
         JobName::Dormant => {
             let cfg = tenant.dormant.as_ref().expect("checked by configures");

@@ -1,4 +1,5 @@
-//! The accounts themselves: do they still exist, and were they exercised recently? Microsoft
+//! The accounts themselves: do they still exist, does their `signInActivity` show a sign-in the logs have
+//! not yet produced (`reconcile`), and were they exercised recently? Microsoft
 //! recommends testing emergency accounts at least every 90 days (Entra docs
 //! `security-emergency-access.md`; REFERENCE.md §2).
 
@@ -12,20 +13,21 @@ use crate::graph::IDS_PER_LOOKUP;
 use super::super::{JobContext, JobError, JobReport};
 use super::evidence::subject;
 use super::state::RunState;
-use super::{record, Accounts};
+use super::{reconcile, record, Accounts};
 
-/// How often the accounts are looked up. A lookup reads `signInActivity`, which Graph limits to 10
-/// requests a minute per app across every tenant it serves (Graph docs `throttling-limits.md`,
-/// 2025-01-14; REFERENCE.md §4): one app watching 200 tenants has 20 minutes of that budget for a
-/// round of lookups. Daily is plenty for a reminder counted in days; a drill sign-in counts at once
-/// from the sign-ins the job reads anyway, and a deleted account is reported at once by its `Delete
-/// user` audit.
+/// The longest the accounts go without a lookup. A lookup reads `signInActivity`, which Graph limits to 10
+/// requests a minute per app across every tenant it serves (Graph docs `throttling-limits.md`, 2025-01-14;
+/// REFERENCE.md §4). Lookups are as frequent as the app's budget allows (`reconcile::lookup_every`: every run for
+/// one tenant, every 100 minutes for each of 200) because each also reconciles `signInActivity` with the logs;
+/// daily is what the drill reminder, counted in days, needs. A drill sign-in counts at once from the sign-ins
+/// the job reads anyway, and a deleted account is reported at once by its `Delete user` audit.
 pub const CHECK_EVERY: Duration = Duration::days(1);
 
-pub(super) fn due(state: &RunState, now: DateTime<Utc>) -> bool {
+/// Whether this run looks the accounts up: `every` since the last lookup (or a clock that went back).
+pub(super) fn due(state: &RunState, now: DateTime<Utc>, every: Duration) -> bool {
     state
         .accounts_checked_at
-        .is_none_or(|at| now - at >= CHECK_EVERY || at > now)
+        .is_none_or(|at| now - at >= every.min(CHECK_EVERY) || at > now)
 }
 
 pub(super) async fn check(
@@ -54,6 +56,8 @@ pub(super) async fn check(
                 }
                 Some(user) => {
                     state.missing.remove(id);
+                    reconcile::check(ctx, config.include_non_interactive, id, user, state, report)
+                        .await?;
                     let seen = state.last_success.get(id).copied();
                     if let Some(alert) = overdue_alert(ctx, config, user, seen) {
                         record(ctx, &alert, report).await?;

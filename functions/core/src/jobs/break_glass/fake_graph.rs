@@ -173,6 +173,12 @@ pub(super) fn sign_in(id: &str, user: &str, minutes_ago: i64, error_code: Value)
            "status": error_code})
 }
 
+/// A drill two days ago: recent enough for no reminder, before the first run's window (so reconciliation has
+/// nothing to alert from it).
+pub(super) fn drilled() -> DateTime<Utc> {
+    now() - Duration::days(2)
+}
+
 pub(super) fn user(id: &str, last_success: Option<DateTime<Utc>>) -> Value {
     json!({"id": id, "userPrincipalName": format!("{id}@contoso"),
            "createdDateTime": "2020-01-01T00:00:00Z",

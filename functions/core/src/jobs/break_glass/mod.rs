@@ -15,6 +15,7 @@ mod audits;
 mod blind;
 mod drill;
 mod evidence;
+mod reconcile;
 mod sign_ins;
 mod state;
 mod unreadable;
@@ -22,10 +23,13 @@ mod unreadable;
 #[cfg(test)]
 mod fake_graph;
 #[cfg(test)]
+mod reconcile_tests;
+#[cfg(test)]
 mod tests;
 
 pub use audits::{listed, ALERTED_ACTIVITIES, KNOWN_NOISE};
 pub use drill::CHECK_EVERY as ACCOUNT_CHECK_EVERY;
+pub use reconcile::lookup_every;
 
 use std::collections::HashMap;
 
@@ -81,15 +85,43 @@ pub(super) async fn record(
     Ok(())
 }
 
-/// One run of the job for `ctx.tenant`. Errors are the run's: a Graph failure has already been
-/// turned into `monitoring.blind` when due, and the window did not move.
+/// One run of the job for `ctx.tenant`, the only tenant of its app (accounts looked up, and so reconciled,
+/// as often as that allows: every run of a 5-minute schedule).
 pub async fn run(ctx: &JobContext, config: &BreakGlassConfig) -> Result<JobReport, JobError> {
+    let every = lookup_every(
+        crate::config::GraphLimitsConfig::default().sign_in_activity_per_minute,
+        1,
+        config.accounts.len(),
+    );
+    run_with(ctx, config, every).await
+}
+
+/// One run of the job for `ctx.tenant`, looking the accounts up (existence, reconciliation, drill) when
+/// `lookup_every` has passed since the last lookup ([`lookup_every`]). Errors are the run's: a Graph failure
+/// has already been turned into `monitoring.blind` when due, and the window did not move.
+pub async fn run_with(
+    ctx: &JobContext,
+    config: &BreakGlassConfig,
+    lookup_every: chrono::Duration,
+) -> Result<JobReport, JobError> {
     let mut report = JobReport::default();
     let mut state = RunState::load(ctx, &mut report.notes).await?;
     let depth = state.depth(ctx.now);
     let window = state.window(config, ctx.now, &mut report.notes);
+    // Reconciliation alerts nothing from before the first window: what happened earlier was never watched.
+    state.watched_since.get_or_insert(window.from);
     let accounts = Accounts::new(&config.accounts);
-    match watch(ctx, config, &accounts, window, &mut state, &mut report).await {
+    match watch(
+        ctx,
+        config,
+        &accounts,
+        window,
+        lookup_every,
+        &mut state,
+        &mut report,
+    )
+    .await
+    {
         Ok(()) => {
             blind::recovered(ctx, config, &mut state, &mut report).await?;
             // Every alert of the window is in the outbox: only now may the window move.
@@ -118,6 +150,7 @@ async fn watch(
     config: &BreakGlassConfig,
     accounts: &Accounts,
     window: TimeWindow,
+    lookup_every: chrono::Duration,
     state: &mut RunState,
     report: &mut JobReport,
 ) -> Result<(), JobError> {
@@ -133,7 +166,8 @@ async fn watch(
     if config.audit_changes {
         audits::scan(ctx, accounts, window, state, report).await?;
     }
-    if drill::due(state, ctx.now) {
+    // After the logs: reconciliation compares signInActivity with what this run's reads produced.
+    if drill::due(state, ctx.now, lookup_every) {
         drill::check(ctx, config, accounts, state, report).await?;
     }
     Ok(())

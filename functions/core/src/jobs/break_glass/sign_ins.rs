@@ -3,6 +3,10 @@
 //! one beta request when Graph accepts the combined event-type filter, else interactive ones on
 //! v1.0 and non-interactive ones on beta.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
 use crate::alert::{types, Alert, Severity};
 use crate::graph::model::SignIn;
 use crate::graph::{GraphError, SignInKind, SignInQuery, TimeWindow};
@@ -10,7 +14,7 @@ use crate::graph::{GraphError, SignInKind, SignInQuery, TimeWindow};
 use super::super::{JobContext, JobError, JobReport};
 use super::evidence::{error_code_meaning, sign_in_evidence, sign_in_log_link, subject};
 use super::state::RunState;
-use super::{record, unreadable, Accounts};
+use super::{reconcile, record, unreadable, Accounts};
 
 /// Account ids per `$filter` (`(userId eq 'a' or userId eq 'b' ...)`). Graph documents no limit
 /// for `or` on sign-ins; 20 ids make a filter of about 1,100 characters and let 20 accounts cost
@@ -161,21 +165,38 @@ async fn read(
                 tracing::warn!(tenant = %ctx.tenant.name, sign_in = %sign_in.id, "Graph returned a sign-in of an account not asked for; ignored");
                 continue;
             };
-            if sign_in.status.succeeded() {
-                let seen = state
-                    .last_success
-                    .entry(account.to_string())
-                    .or_insert(sign_in.created_date_time);
-                *seen = (*seen).max(sign_in.created_date_time);
-            }
             let interactive = interactive(ctx, query.kind, sign_in);
-            record(ctx, &alert(ctx, sign_in, interactive), report).await?;
+            let at = sign_in.created_date_time;
+            let newest = if interactive {
+                &mut state.newest_interactive
+            } else {
+                &mut state.newest_non_interactive
+            };
+            note_newest(newest, account, at);
+            if sign_in.status.succeeded() {
+                note_newest(&mut state.last_success, account, at);
+            }
+            match reconcile::arrived(state, account, sign_in, &mut report.notes) {
+                reconcile::Arrival::Record => {
+                    record(ctx, &alert(ctx, sign_in, interactive), report).await?
+                }
+                reconcile::Arrival::AlreadyAlerted => {
+                    tracing::info!(tenant = %ctx.tenant.name, sign_in = %sign_in.id,
+                        "sign-in already alerted from signInActivity (matched on time)");
+                }
+            }
         }
         match page.next_link {
             Some(link) => next = Some(link),
             None => return Ok(()),
         }
     }
+}
+
+/// Keeps the later of what `newest` holds for `account` and `at`.
+fn note_newest(newest: &mut BTreeMap<String, DateTime<Utc>>, account: &str, at: DateTime<Utc>) {
+    let seen = newest.entry(account.to_string()).or_insert(at);
+    *seen = (*seen).max(at);
 }
 
 /// Whether the alert words the sign-in as interactive: as the request asked, unless it asked for

@@ -57,6 +57,35 @@ pub(super) struct RunState {
     pub deep_read_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub retention_read_at: Option<DateTime<Utc>>,
+    /// The start of the first window this state read: reconciliation alerts nothing older (issue 14).
+    #[serde(default)]
+    pub watched_since: Option<DateTime<Utc>>,
+    /// The newest interactive and non-interactive sign-in (any outcome) the logs produced per account:
+    /// what `signInActivity` is compared with (`reconcile`). [`Self::last_success`] is the third.
+    #[serde(default)]
+    pub newest_interactive: BTreeMap<String, DateTime<Utc>>,
+    #[serde(default)]
+    pub newest_non_interactive: BTreeMap<String, DateTime<Utc>>,
+    /// Sign-ins alerted from `signInActivity` whose log row has not been read yet.
+    #[serde(default)]
+    pub reconciled: Vec<Reconciled>,
+    /// Whether `signInActivity`'s request ids turned out to be the sign-in log rows' ids (REFERENCE.md §2:
+    /// likely, unconfirmed). `None` until a reconciled sign-in's row arrives; `Some(false)` makes
+    /// reconciliation key its alerts on the account and time.
+    #[serde(default)]
+    pub request_ids_match: Option<bool>,
+}
+
+/// A sign-in alerted from `signInActivity` before its log row was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Reconciled {
+    /// Lower-case account id.
+    pub account: String,
+    /// The `...RequestId` Graph gave, if any.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 /// How far back a run reads.
@@ -138,6 +167,9 @@ impl RunState {
     /// After a run of `depth` read its whole window: when the next deep reads are due.
     pub fn read_to_end(&mut self, depth: Depth, now: DateTime<Utc>) {
         let first = self.window_end.is_none();
+        // A reconciled sign-in whose row never came within the retention is not waited for any longer.
+        self.reconciled
+            .retain(|r| now - r.at <= Duration::days(MAX_WINDOW_DAYS));
         if first || depth != Depth::LookBack {
             self.deep_read_at = Some(now);
         }

@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde_json::{json, Value};
 
 use super::fake_graph::*;
-use super::run;
+use super::{run, run_with, ACCOUNT_CHECK_EVERY};
 use crate::alert::{types, Severity};
 use crate::graph::{GraphPort, SignInKind, SignInQuery, TimeWindow};
 use crate::state::CursorStore;
@@ -25,7 +25,7 @@ async fn sign_ins_of_other_users_are_never_alerted_even_when_graph_ignores_the_f
                 sign_in("s2", OTHER, 5, json!({"errorCode": 0})),
             ),
         ],
-        users: vec![user(BG1, Some(now()))],
+        users: vec![user(BG1, Some(drilled()))],
         ignore_user_filter: true,
         ..FakeGraph::default()
     });
@@ -41,7 +41,7 @@ async fn sign_ins_of_other_users_are_never_alerted_even_when_graph_ignores_the_f
 async fn an_empty_status_is_alerted_as_a_critical_sign_in() {
     let h = Harness::new(FakeGraph {
         sign_ins: vec![(SignInKind::NonInteractive, sign_in("s1", BG1, 5, json!({})))],
-        users: vec![user(BG1, Some(now()))],
+        users: vec![user(BG1, Some(drilled()))],
         ..FakeGraph::default()
     });
     run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
@@ -71,7 +71,7 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
         ],
         audits: vec![json!({"id": "a1", "activityDateTime": now().to_rfc3339(),
             "activityDisplayName": "Reset password", "targetResources": [{"id": BG2}]})],
-        users: vec![user(BG1, Some(now())), user(BG2, Some(now()))],
+        users: vec![user(BG1, Some(drilled())), user(BG2, Some(drilled()))],
         ..FakeGraph::default()
     };
     let h = Harness::new(graph);
@@ -115,9 +115,11 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
     );
     // The refusal is remembered: the next run asks one account at a time from the start, both
     // kinds at once.
-    run(
+    // Looked up daily (as for one of many tenants on an app), so this run reads only the logs.
+    run_with(
         &refusing.ctx(now() + Duration::minutes(5)),
         &config(&[BG1, BG2]),
+        ACCOUNT_CHECK_EVERY,
     )
     .await
     .unwrap();
@@ -129,7 +131,7 @@ async fn several_accounts_share_a_request_and_fall_back_to_one_each_when_graph_r
             format!("audits {BG1}"),
             format!("audits {BG2}"),
         ],
-        "accounts are checked daily, so no user lookups 5 minutes later"
+        "accounts looked up daily, so no user lookups 5 minutes later"
     );
 }
 
@@ -149,7 +151,7 @@ fn both_kinds() -> FakeGraph {
                 sign_in("s3", BG2, 3, json!({"errorCode": 0})),
             ),
         ],
-        users: vec![user(BG1, Some(now())), user(BG2, Some(now()))],
+        users: vec![user(BG1, Some(drilled())), user(BG2, Some(drilled()))],
         ..FakeGraph::default()
     }
 }
@@ -228,9 +230,13 @@ async fn a_graph_refusing_both_kinds_in_one_filter_is_read_per_kind_and_remember
         ],
         "the accounts stay together: it was the kinds Graph refused"
     );
-    let next = run(&h.ctx(now() + Duration::minutes(5)), &config(&[BG1, BG2]))
-        .await
-        .unwrap();
+    let next = run_with(
+        &h.ctx(now() + Duration::minutes(5)),
+        &config(&[BG1, BG2]),
+        ACCOUNT_CHECK_EVERY,
+    )
+    .await
+    .unwrap();
     assert_eq!(next.alerts_recorded, 0);
     assert_eq!(
         h.calls(),
@@ -340,7 +346,7 @@ async fn every_audit_of_an_account_is_alerted_whatever_its_activity_name() {
             ),
             audit("a5", Value::Null),
         ],
-        users: vec![user(BG1, Some(now()))],
+        users: vec![user(BG1, Some(drilled()))],
         ..FakeGraph::default()
     });
     let report = run(&h.ctx(now()), &config(&[BG1])).await.unwrap();
@@ -403,7 +409,7 @@ async fn unreadable_rows_about_an_account_are_alerted_with_what_could_be_read() 
         ],
         audits: vec![json!({"id": "a-bad", "activityDateTime": "not a time",
                             "activityDisplayName": "Reset password", "targetResources": [{"id": BG1}]})],
-        users: vec![user(BG1, Some(now()))],
+        users: vec![user(BG1, Some(drilled()))],
         ignore_user_filter: true,
         ..FakeGraph::default()
     });
@@ -513,7 +519,7 @@ async fn a_row_read_again_with_another_status_is_not_alerted_twice() {
     // sign-in, one alert, and the first verdict stands (SPEC.md: one alert per sign-in id).
     let first = Harness::new(FakeGraph {
         sign_ins: vec![(SignInKind::Interactive, sign_in("s1", BG1, 5, json!({})))],
-        users: vec![user(BG1, Some(now()))],
+        users: vec![user(BG1, Some(drilled()))],
         ..FakeGraph::default()
     });
     run(&first.ctx(now()), &config(&[BG1])).await.unwrap();
@@ -524,7 +530,7 @@ async fn a_row_read_again_with_another_status_is_not_alerted_twice() {
                 SignInKind::Interactive,
                 sign_in("s1", BG1, 5, json!({"errorCode": 50126})),
             )],
-            users: vec![user(BG1, Some(now()))],
+            users: vec![user(BG1, Some(drilled()))],
             ..FakeGraph::default()
         }),
     };
