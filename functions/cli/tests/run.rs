@@ -128,8 +128,11 @@ async fn run_break_glass_alerts_once_across_processes_and_fails_clearly_on_bad_c
             "break_glass.account_changed",
             "break_glass.account_changed",
             "break_glass.sign_in",
+            "break_glass.sign_in",
             "break_glass.sign_in_failed"
-        ]
+        ],
+        "bg1's sign-in, bg2's failed one, two changes, and bg2's sign-in whose row is not yet published (from \
+         signInActivity)"
     );
     assert!(alerts
         .iter()
