@@ -12,9 +12,12 @@ mod activity;
 mod digest;
 mod evaluate;
 mod exclusions;
+#[cfg(test)]
+mod fake_roles;
 mod findings;
 mod pace;
 mod populations;
+mod roles;
 mod scan;
 mod scan_progress;
 pub mod schedule;
@@ -106,6 +109,7 @@ pub async fn run_with(
         notes.push(NO_EMERGENCY_ACCOUNTS.to_string());
     }
     let privileged = PrivilegedHolders::read(ctx.graph.as_ref()).await?;
+    notes.extend(privileged.notes.iter().cloned());
     if !privileged.eligibility_read {
         notes.push(
             "PIM eligibility not read: the tenant has no Entra ID P2 (only active role assignments count as \
