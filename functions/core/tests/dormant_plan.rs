@@ -85,6 +85,28 @@ impl GraphPort for RejectsFilter {
     ) -> Result<Page<DirectoryObject>, GraphError> {
         self.inner.list_group_members(group, next).await
     }
+
+    async fn list_role_definitions(
+        &self,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::RoleDefinition>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner.list_role_definitions(next).await
+    }
+    async fn list_group_eligibility_schedules(
+        &self,
+        group: &str,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::GroupEligibilitySchedule>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner
+            .list_group_eligibility_schedules(group, next)
+            .await
+    }
 }
 
 async fn rejected_filter_falls_back_to_a_full_listing_and_is_remembered(f: impl Fixture) {

@@ -61,7 +61,8 @@ fn expected_defaults() -> BTreeMap<String, (&'static str, Vec<String>)> {
             "privileged",
             vec![
                 idle(45, 30),
-                "privileged: active role assignment through group Tier0 Admins".into(),
+                "privileged: active Global Administrator assignment through group Tier0 Admins"
+                    .into(),
             ],
         ),
     );
@@ -69,7 +70,10 @@ fn expected_defaults() -> BTreeMap<String, (&'static str, Vec<String>)> {
         uid(15),
         (
             "privileged",
-            vec![idle(45, 30), "privileged: active role assignment".into()],
+            vec![
+                idle(45, 30),
+                "privileged: active Privileged Role Administrator assignment".into(),
+            ],
         ),
     );
     e.insert(
@@ -78,7 +82,7 @@ fn expected_defaults() -> BTreeMap<String, (&'static str, Vec<String>)> {
             "privileged",
             vec![
                 idle(45, 30),
-                "privileged: eligible for a role through PIM".into(),
+                "privileged: eligible for User Administrator through PIM".into(),
             ],
         ),
     );

@@ -134,6 +134,8 @@ struct FaultRequest {
     fail_next: Option<FailNext>,
     latency_ms: Option<u64>,
     throttle: Option<bool>,
+    /// See [`crate::Faults::set_null_filter_skips_missing`].
+    null_filter_skips_missing: Option<bool>,
     clear: Option<bool>,
 }
 
@@ -158,6 +160,9 @@ async fn faults(State(shared): State<Arc<Shared>>, body: String) -> Result<Statu
     }
     if let Some(t) = req.throttle {
         shared.faults.set_throttle(t);
+    }
+    if let Some(on) = req.null_filter_skips_missing {
+        shared.faults.set_null_filter_skips_missing(on);
     }
     Ok(StatusCode::NO_CONTENT)
 }

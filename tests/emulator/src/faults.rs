@@ -1,4 +1,5 @@
-//! Fault injection (`fail_next`, latency, throttle switch, an app held at 429) and request statistics.
+//! Fault injection (`fail_next`, latency, throttle switch, an app held at 429, a lossy `eq null` filter) and request
+//! statistics.
 
 use crate::throttle::{whole_seconds_until, Stamp};
 use serde::Serialize;
@@ -28,6 +29,9 @@ struct FaultState {
     throttle_disabled: AtomicBool,
     /// Apps (lower-cased client id) whose reports requests answer 429 in every tenant until a stamp.
     held_apps: Mutex<HashMap<String, HeldApp>>,
+    /// `signInActivity/lastSuccessfulSignInDateTime eq null` leaves out users whose signInActivity lacks the
+    /// property (issue 14: whether Graph's filter matches every "never" shape is unconfirmed, REFERENCE.md §1).
+    null_filter_skips_missing: AtomicBool,
 }
 
 /// An app held at 429: until when (on the throttle windows' clock) and the `Retry-After` to send.
@@ -78,6 +82,18 @@ impl Faults {
         !self.inner.throttle_disabled.load(Ordering::Relaxed)
     }
 
+    /// Makes `lastSuccessfulSignInDateTime eq null` skip users with no such property (no `signInActivity`, or one
+    /// without the field), as a Graph whose filter knows only the explicit `null` would; `false` ends it.
+    pub fn set_null_filter_skips_missing(&self, on: bool) {
+        self.inner
+            .null_filter_skips_missing
+            .store(on, Ordering::Relaxed);
+    }
+
+    pub fn null_filter_skips_missing(&self) -> bool {
+        self.inner.null_filter_skips_missing.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn take(&self) -> Option<InjectedFault> {
         let mut q = self.inner.queue.lock().unwrap_or_else(|p| p.into_inner());
         let (fault, left) = q.front_mut()?;
@@ -123,8 +139,9 @@ impl Faults {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Drops pending `fail_next` faults and ends every app hold.
+    /// Drops pending `fail_next` faults, ends every app hold and the lossy `eq null` filter.
     pub fn clear(&self) {
+        self.set_null_filter_skips_missing(false);
         self.inner
             .queue
             .lock()

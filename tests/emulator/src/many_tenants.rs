@@ -165,6 +165,8 @@ fn tenant(spec: &ManyTenantsSpec, k: u16, app: &AppSpec) -> (TenantSpec, Generat
         service_principals: Vec::new(),
         role_assignments: Vec::new(),
         role_eligibility_schedules: Vec::new(),
+        role_definitions: Vec::new(),
+        group_eligibility_schedules: Vec::new(),
         generator: None,
     };
     (spec, generated)

@@ -10,12 +10,13 @@ use std::path::Path;
 const SAMPLE_TOML: &str = include_str!("../scenarios/sample.toml");
 
 /// The default application permissions of a scenario app (Graph docs `permissions-reference`).
-pub const DEFAULT_PERMISSIONS: [&str; 5] = [
+pub const DEFAULT_PERMISSIONS: [&str; 6] = [
     "User.Read.All",
     "AuditLog.Read.All",
     "Directory.Read.All",
     "RoleManagement.Read.Directory",
     "GroupMember.Read.All",
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
 ];
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -145,6 +146,12 @@ pub struct TenantSpec {
     pub role_assignments: Vec<Value>,
     #[serde(default)]
     pub role_eligibility_schedules: Vec<Value>,
+    /// `unifiedRoleDefinition`s; empty: the built-in ones of `routes/role_definitions.json`.
+    #[serde(default)]
+    pub role_definitions: Vec<Value>,
+    /// PIM for Groups `privilegedAccessGroupEligibilitySchedule`s (`groupId`, `principalId`, `accessId`).
+    #[serde(default)]
+    pub group_eligibility_schedules: Vec<Value>,
     #[serde(default)]
     pub generator: Option<GeneratorSpec>,
 }

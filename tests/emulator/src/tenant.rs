@@ -35,6 +35,8 @@ pub struct TenantState {
     pub service_principals: Vec<Value>,
     pub role_assignments: Vec<Value>,
     pub role_eligibility_schedules: Vec<Value>,
+    pub role_definitions: Vec<Value>,
+    pub group_eligibility_schedules: Vec<Value>,
     pub keys: KeyRing,
 }
 
@@ -181,6 +183,12 @@ impl TenantState {
             service_principals: normalize_all(&spec.service_principals),
             role_assignments,
             role_eligibility_schedules,
+            role_definitions: if spec.role_definitions.is_empty() {
+                crate::routes::builtin_role_definitions()
+            } else {
+                spec.role_definitions.clone()
+            },
+            group_eligibility_schedules: normalize_all(&spec.group_eligibility_schedules),
             keys: KeyRing::new(spec.signing_key_pem.clone()),
         })
     }

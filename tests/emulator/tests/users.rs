@@ -173,6 +173,54 @@ async fn sign_in_activity_filters_select_by_date_and_eq_null() {
 }
 
 #[tokio::test]
+async fn the_lossy_eq_null_fault_skips_users_without_the_success_property() {
+    let emu = sample().await;
+    let t = token(&emu).await;
+    let path = "/beta/users?$select=userPrincipalName,signInActivity\
+                &$filter=signInActivity/lastSuccessfulSignInDateTime eq null";
+    let upns = |body: &Value| -> Vec<String> {
+        let mut v: Vec<String> = body["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .filter_map(|u| {
+                u["userPrincipalName"]
+                    .as_str()
+                    .map(|s| s.split('@').next().unwrap_or(s).to_string())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, _, honest) = get(&emu, &t, path).await;
+    let missing = "never.missing".to_string();
+    assert!(upns(&honest).contains(&missing), "{honest}");
+    let status = admin_post(
+        &emu,
+        "/_emulator/faults",
+        serde_json::json!({"null_filter_skips_missing": true}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _, lossy) = get(&emu, &t, path).await;
+    assert_eq!(status, 200, "Graph still accepts the filter");
+    let lossy_upns = upns(&lossy);
+    assert!(!lossy_upns.contains(&missing), "{lossy}");
+    assert!(
+        !lossy_upns.iter().any(|u| u.starts_with("pending.partner")),
+        "no signInActivity at all"
+    );
+    assert!(
+        lossy_upns.contains(&"never.null".to_string()),
+        "an explicit null still matches"
+    );
+    assert!(lossy_upns.len() < upns(&honest).len());
+    emu.faults().clear();
+    let (_, _, again) = get(&emu, &t, path).await;
+    assert_eq!(upns(&again), upns(&honest), "clear ends the fault");
+}
+
+#[tokio::test]
 async fn ordinary_user_filters_combine_with_and() {
     let emu = sample().await;
     let t = token(&emu).await;

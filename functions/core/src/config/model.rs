@@ -199,6 +199,11 @@ pub struct DormantConfig {
     pub renotify_days: u32,
     #[serde(default)]
     pub delivery: DeliveryMode,
+    /// Every this many scans on the `signInActivity` filter, the scan also lists every user to check that the
+    /// filter returned every dormant account (issue 14: whether `eq null` matches all four "never" shapes is
+    /// unconfirmed, REFERENCE.md §1).
+    #[serde(default = "default_verify_every")]
+    pub verify_every: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -308,6 +313,9 @@ fn default_pending_invitation_days() -> u32 {
 }
 fn default_renotify_days() -> u32 {
     30
+}
+fn default_verify_every() -> u32 {
+    10
 }
 fn default_min_severity() -> Severity {
     Severity::Medium

@@ -103,6 +103,7 @@ pub(super) fn check_tenant(t: &TenantConfig) -> Result<(), String> {
             ("guest_days", d.guest_days),
             ("privileged_days", d.privileged_days),
             ("renotify_days", d.renotify_days),
+            ("verify_every", d.verify_every),
         ] {
             if days == 0 {
                 return Err(format!("dormant.{field} must be at least 1"));

@@ -117,10 +117,12 @@ fn is_permission_code(code: &str) -> bool {
     )
 }
 
-/// PIM schedules need P2 (Entra docs `privileged-identity-management/subscription-requirements.md`); the report
+/// PIM schedules (for roles and for groups) need P2 (Entra docs `privileged-identity-management/subscription-requirements.md`); the report
 /// APIs need P1 or P2 (REFERENCE §1, §2).
 fn licence_for(path: &str) -> &'static str {
-    if path.contains("/roleManagement/directory/roleEligibility") {
+    if path.contains("/roleManagement/directory/roleEligibility")
+        || path.contains("/privilegedAccess/group/")
+    {
         "Entra ID P2"
     } else {
         "Entra ID P1 or P2"
@@ -136,6 +138,8 @@ pub(crate) fn permission_for(path: &str) -> &'static str {
         "AuditLog.Read.All and Directory.Read.All"
     } else if path.contains("/auditLogs/") {
         "AuditLog.Read.All"
+    } else if path.contains("/privilegedAccess/group/") {
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup"
     } else if path.contains("/roleManagement/") {
         "RoleManagement.Read.Directory"
     } else if path.contains("/transitiveMembers") {

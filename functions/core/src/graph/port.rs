@@ -11,7 +11,8 @@ use tokio::time::Instant;
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{
-    DirectoryAudit, DirectoryObject, RoleAssignment, RoleEligibilitySchedule, SignIn, User,
+    DirectoryAudit, DirectoryObject, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
+    RoleEligibilitySchedule, SignIn, User,
 };
 use super::pacing::Family;
 use super::pager::Page;
@@ -76,6 +77,19 @@ pub trait GraphPort: Send + Sync {
         group_id: &str,
         next_link: Option<&str>,
     ) -> Result<Page<DirectoryObject>, GraphError>;
+
+    /// Directory role definitions with `isPrivileged`. Graph may refuse the `$select` (400).
+    async fn list_role_definitions(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleDefinition>, GraphError>;
+
+    /// PIM for Groups eligibility schedules of one group. Without the permission (or P2) Graph answers 403.
+    async fn list_group_eligibility_schedules(
+        &self,
+        group_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<GroupEligibilitySchedule>, GraphError>;
 
     /// How many users the tenant has, for progress only (a directory read). `None` when this port cannot
     /// count (test fakes): progress then shows a count without a total.
@@ -153,6 +167,26 @@ impl GraphPort for GraphClient {
     ) -> Result<Page<DirectoryObject>, GraphError> {
         self.page(&GraphRequest::group_transitive_members(group_id), next_link)
             .await
+    }
+
+    async fn list_role_definitions(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleDefinition>, GraphError> {
+        self.page(&GraphRequest::role_definitions(), next_link)
+            .await
+    }
+
+    async fn list_group_eligibility_schedules(
+        &self,
+        group_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<GroupEligibilitySchedule>, GraphError> {
+        self.page(
+            &GraphRequest::group_eligibility_schedules(group_id),
+            next_link,
+        )
+        .await
     }
 
     async fn count_users(&self) -> Result<Option<u64>, GraphError> {

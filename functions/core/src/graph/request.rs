@@ -288,6 +288,24 @@ impl GraphRequest {
         .param("$expand", "principal")
     }
 
+    /// The directory's role definitions, with whether Entra ID counts each as privileged (Graph docs
+    /// `rbacapplication-list-roledefinitions.md`, `resources/unifiedroledefinition.md` `isPrivileged`).
+    pub fn role_definitions() -> Self {
+        GraphRequest::new(ApiVersion::V1, "/roleManagement/directory/roleDefinitions")
+            .param("$select", "id,templateId,displayName,isPrivileged")
+    }
+
+    /// PIM for Groups eligibility of one group, with the principal (Graph docs
+    /// `privilegedaccessgroup-list-eligibilityschedules.md`: the list needs a `groupId` or `principalId` filter).
+    pub fn group_eligibility_schedules(group_id: &str) -> Self {
+        GraphRequest::new(
+            ApiVersion::V1,
+            "/identityGovernance/privilegedAccess/group/eligibilitySchedules",
+        )
+        .param("$filter", format!("groupId eq {}", odata_string(group_id)))
+        .param("$expand", "principal")
+    }
+
     /// Every member of a group, nested groups expanded (Graph docs `group-list-transitivemembers.md`).
     pub fn group_transitive_members(group_id: &str) -> Self {
         GraphRequest::new(

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::model::{
-    DirectoryAudit, DirectoryObject, RoleAssignment, RoleEligibilitySchedule, SignIn, User,
+    DirectoryAudit, DirectoryObject, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
+    RoleEligibilitySchedule, SignIn, User,
 };
 use super::{AuditQuery, GraphError, GraphPort, Page, SignInQuery, TenantLabel, UserQuery};
 
@@ -80,6 +81,21 @@ impl GraphPort for UnavailableGraph {
         _: &str,
         _: Option<&str>,
     ) -> Result<Page<DirectoryObject>, GraphError> {
+        Err(self.error())
+    }
+
+    async fn list_role_definitions(
+        &self,
+        _: Option<&str>,
+    ) -> Result<Page<RoleDefinition>, GraphError> {
+        Err(self.error())
+    }
+
+    async fn list_group_eligibility_schedules(
+        &self,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Page<GroupEligibilitySchedule>, GraphError> {
         Err(self.error())
     }
 }

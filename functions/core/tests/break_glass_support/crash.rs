@@ -78,6 +78,28 @@ impl GraphPort for CrashAfterFetch {
     ) -> Result<Page<DirectoryObject>, GraphError> {
         self.inner.list_group_members(g, n).await
     }
+
+    async fn list_role_definitions(
+        &self,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::RoleDefinition>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner.list_role_definitions(next).await
+    }
+    async fn list_group_eligibility_schedules(
+        &self,
+        group: &str,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::GroupEligibilitySchedule>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner
+            .list_group_eligibility_schedules(group, next)
+            .await
+    }
 }
 
 /// Dies right after the `crash_at`-th alert was durably recorded.

@@ -134,4 +134,26 @@ impl GraphPort for SmallPages {
     > {
         self.inner.list_group_members(group_id, next_link).await
     }
+
+    async fn list_role_definitions(
+        &self,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::RoleDefinition>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner.list_role_definitions(next).await
+    }
+    async fn list_group_eligibility_schedules(
+        &self,
+        group: &str,
+        next: Option<&str>,
+    ) -> Result<
+        entrawatch_core::graph::Page<entrawatch_core::graph::model::GroupEligibilitySchedule>,
+        entrawatch_core::graph::GraphError,
+    > {
+        self.inner
+            .list_group_eligibility_schedules(group, next)
+            .await
+    }
 }

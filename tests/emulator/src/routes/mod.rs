@@ -6,6 +6,7 @@ mod groups;
 mod logs;
 mod organization;
 mod roles;
+pub(crate) use roles::builtin_role_definitions;
 mod signins;
 mod user_filter;
 mod users;
@@ -47,6 +48,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/{seg}/roleManagement/directory/roleEligibilitySchedules",
             get(roles::eligibility),
+        )
+        .route(
+            "/{seg}/roleManagement/directory/roleDefinitions",
+            get(roles::definitions),
+        )
+        .route(
+            "/{seg}/identityGovernance/privilegedAccess/group/eligibilitySchedules",
+            get(roles::group_eligibility),
         )
         .route(
             "/{seg}/groups/{id}/transitiveMembers",

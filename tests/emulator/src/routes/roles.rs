@@ -1,5 +1,7 @@
-//! `GET /roleManagement/directory/roleAssignments` and `.../roleEligibilitySchedules`
-//! (Graph docs `api/rbacapplication-list-roleassignments`, `api/rbacapplication-list-roleeligibilityschedules`).
+//! `GET /roleManagement/directory/roleAssignments`, `.../roleEligibilitySchedules`, `.../roleDefinitions` and
+//! `/identityGovernance/privilegedAccess/group/eligibilitySchedules` (Graph docs
+//! `api/rbacapplication-list-roleassignments`, `api/rbacapplication-list-roleeligibilityschedules`,
+//! `api/rbacapplication-list-roledefinitions`, `api/privilegedaccessgroup-list-eligibilityschedules`).
 
 use super::{encode_token, graph_caller, offset_from, page};
 use crate::errors::GraphError;
@@ -52,35 +54,49 @@ pub(crate) fn principal(tenant: &TenantState, id: &str) -> Option<Value> {
     })
 }
 
-fn check_filter(e: &Expr) -> Result<(), GraphError> {
+/// Properties each list filters on (`eq` with a string), from each API page's `$filter` notes.
+const ROLE_FILTERS: [&str; 4] = ["principalId", "roleDefinitionId", "directoryScopeId", "id"];
+const GROUP_ELIGIBILITY_FILTERS: [&str; 4] = ["groupId", "principalId", "accessId", "id"];
+
+fn check_filter(e: &Expr, allowed: &[&str]) -> Result<(), GraphError> {
     each_predicate(e, &mut |p| {
         let name = predicate_path(p).unwrap_or_default().join("/");
         match (name.as_str(), p) {
             (
-                "principalId" | "roleDefinitionId" | "directoryScopeId" | "id",
+                n,
                 Expr::Cmp {
                     op: Op::Eq,
                     value: Lit::Str(_),
                     ..
                 },
-            ) => Ok(()),
+            ) if allowed.contains(&n) => Ok(()),
             _ => Err(format!("the filter on '{name}' is not supported")),
         }
     })
     .map_err(|m| GraphError::bad_request(format!("Invalid filter clause: {m}.")))
 }
 
+/// The collection under `base` (e.g. `roleManagement/directory/roleAssignments`), filtered on `filters`.
 fn list(
     shared: &Shared,
     caller: &Caller,
     version: Version,
     raw: Option<&str>,
     items: &[Value],
-    what: &str,
+    base: &str,
+    filters: &[&str],
 ) -> Result<Response, GraphError> {
+    let what = base.rsplit('/').next().unwrap_or(base);
     let q = QueryOptions::parse(raw, &["filter", "expand", "top", "skiptoken", "select"])?;
     if let Some(f) = &q.filter {
-        check_filter(f)?;
+        check_filter(f, filters)?;
+    }
+    if what == "eligibilitySchedules" && !filters_group_or_principal(q.filter.as_ref()) {
+        // Graph docs `privilegedaccessgroup-list-eligibilityschedules.md`: "this API requires the $filter query
+        // parameter" on groupId or principalId. The exact error body is not documented.
+        return Err(GraphError::bad_request(
+            "The request requires a $filter on groupId or principalId.",
+        ));
     }
     let expand = match q.expand.as_deref() {
         None => false,
@@ -112,7 +128,7 @@ fn list(
         out.push(v);
     }
     let end = start + out.len();
-    let path = format!("/{}/roleManagement/directory/{what}", version.segment());
+    let path = format!("/{}/{base}", version.segment());
     let next = (end < matching.len()).then(|| {
         q.next_link(
             &shared.base_url(),
@@ -121,7 +137,7 @@ fn list(
         )
     });
     let ctx = format!(
-        "{}/{}/$metadata#roleManagement/directory/{what}{}",
+        "{}/{}/$metadata#{base}{}",
         shared.base_url(),
         version.segment(),
         if expand { "(principal())" } else { "" }
@@ -150,7 +166,8 @@ pub async fn assignments(
         version,
         raw.as_deref(),
         &caller.tenant.role_assignments,
-        "roleAssignments",
+        "roleManagement/directory/roleAssignments",
+        &ROLE_FILTERS,
     )
 }
 
@@ -185,6 +202,85 @@ pub async fn eligibility(
         version,
         raw.as_deref(),
         &caller.tenant.role_eligibility_schedules,
-        "roleEligibilitySchedules",
+        "roleManagement/directory/roleEligibilitySchedules",
+        &ROLE_FILTERS,
+    )
+}
+
+/// The built-in role definitions the emulator serves when a scenario declares none: REFERENCE.md §3's privileged
+/// roles (`isPrivileged` true) and three read-only ones (false).
+pub(crate) fn builtin_role_definitions() -> Vec<Value> {
+    serde_json::from_str(include_str!("role_definitions.json")).unwrap_or_default()
+}
+
+fn filters_group_or_principal(filter: Option<&Expr>) -> bool {
+    let mut found = false;
+    if let Some(f) = filter {
+        let _ = each_predicate(f, &mut |p| {
+            let name = predicate_path(p).unwrap_or_default().join("/");
+            found |= name == "groupId" || name == "principalId";
+            Ok(())
+        });
+    }
+    found
+}
+
+pub async fn definitions(
+    State(shared): State<Arc<Shared>>,
+    Path(seg): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let (caller, version) = graph_caller(&shared, &headers, &seg)?;
+    if !caller.has_any(&[
+        "RoleManagement.Read.Directory",
+        "RoleManagement.Read.All",
+        "Directory.Read.All",
+        "RoleManagement.ReadWrite.Directory",
+    ]) {
+        return Err(GraphError::insufficient_privileges());
+    }
+    list(
+        &shared,
+        &caller,
+        version,
+        raw.as_deref(),
+        &caller.tenant.role_definitions,
+        "roleManagement/directory/roleDefinitions",
+        &["id", "templateId", "displayName"],
+    )
+}
+
+pub async fn group_eligibility(
+    State(shared): State<Arc<Shared>>,
+    Path(seg): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, GraphError> {
+    let (caller, version) = graph_caller(&shared, &headers, &seg)?;
+    // Graph docs `privilegedaccessgroup-list-eligibilityschedules.md`, "Permissions".
+    if !caller.has_any(&[
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+        "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+        "PrivilegedAccess.Read.AzureADGroup",
+        "PrivilegedAccess.ReadWrite.AzureADGroup",
+    ]) {
+        return Err(GraphError::insufficient_privileges());
+    }
+    if !caller.tenant.p2 {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "AadPremiumLicenseRequired",
+            "The tenant needs an AAD Premium 2 license.",
+        ));
+    }
+    list(
+        &shared,
+        &caller,
+        version,
+        raw.as_deref(),
+        &caller.tenant.group_eligibility_schedules,
+        "identityGovernance/privilegedAccess/group/eligibilitySchedules",
+        &GROUP_ELIGIBILITY_FILTERS,
     )
 }

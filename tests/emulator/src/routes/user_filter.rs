@@ -103,3 +103,30 @@ pub(crate) fn check_filter(e: &Expr, version: Version) -> Result<bool, GraphErro
     }
     Ok(sia)
 }
+
+/// Whether `e` asks for users with no successful sign-in (`lastSuccessfulSignInDateTime eq null`).
+pub(crate) fn asks_never_succeeded(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = each_predicate(e, &mut |p| {
+        if let Expr::Cmp {
+            path,
+            op: Op::Eq,
+            value: Lit::Null,
+        } = p
+        {
+            found |= is_sia(path)
+                && path
+                    .get(1)
+                    .is_some_and(|f| f.eq_ignore_ascii_case("lastSuccessfulSignInDateTime"));
+        }
+        Ok(())
+    });
+    found
+}
+
+/// A user the lossy `eq null` fault leaves out: its signInActivity has no `lastSuccessfulSignInDateTime` at all.
+pub(crate) fn lacks_success_property(user: &serde_json::Value) -> bool {
+    user.get("signInActivity")
+        .and_then(|a| a.get("lastSuccessfulSignInDateTime"))
+        .is_none()
+}

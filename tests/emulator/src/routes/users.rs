@@ -170,13 +170,19 @@ pub async fn list(
             .ok_or_else(|| GraphError::bad_request("The $skiptoken is invalid."))?,
         None => 0,
     };
+    // The lossy-filter fault (issue 14): `eq null` matches only an explicit null, "" or the zero date.
+    let skip_missing = shared.faults.null_filter_skips_missing()
+        && q.filter
+            .as_ref()
+            .is_some_and(super::user_filter::asks_never_succeeded);
     let tenant = &caller.tenant;
     let total = tenant.user_count();
     let mut items = Vec::new();
     let mut i = start;
     while i < total && (items.len() as u64) < size && i - start < SCAN_BUDGET {
         if let Some(u) = tenant.user_at(i) {
-            if q.filter.as_ref().is_none_or(|f| matches(f, &u)) {
+            let skipped = skip_missing && super::user_filter::lacks_success_property(&u);
+            if !skipped && q.filter.as_ref().is_none_or(|f| matches(f, &u)) {
                 items.push(shape_user(&u, q.select.as_deref()));
             }
         }

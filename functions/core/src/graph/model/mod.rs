@@ -19,8 +19,8 @@ pub use audit::{
 };
 pub use directory::{DirectoryObject, DirectoryObjectKind};
 pub use role::{
-    RoleAssignment, RoleEligibilitySchedule, RoleEligibilityScheduleInstance, ScheduleExpiration,
-    ScheduleInfo,
+    GroupEligibilitySchedule, RoleAssignment, RoleDefinition, RoleEligibilitySchedule,
+    RoleEligibilityScheduleInstance, ScheduleExpiration, ScheduleInfo,
 };
 pub use sign_in::{
     AppliedConditionalAccessPolicy, AuthenticationDetail, DeviceDetail, SignIn, SignInLocation,

@@ -1,5 +1,6 @@
-//! Role assignments and PIM eligibility (Graph docs `resources/unifiedroleassignment.md`,
-//! `resources/unifiedroleeligibilityschedule.md`, `resources/unifiedroleeligibilityscheduleinstance.md`).
+//! Role definitions, assignments and PIM eligibility (Graph docs `resources/unifiedroledefinition.md`,
+//! `resources/unifiedroleassignment.md`, `resources/unifiedroleeligibilityschedule.md`,
+//! `resources/unifiedroleeligibilityscheduleinstance.md`, `resources/privilegedaccessgroupeligibilityschedule.md`).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -72,4 +73,29 @@ pub struct RoleEligibilityScheduleInstance {
     pub end_date_time: Option<DateTime<Utc>>,
     pub member_type: Option<String>,
     pub role_eligibility_schedule_id: Option<String>,
+}
+
+/// A directory role definition. `isPrivileged`: "Microsoft Entra ID defines whether a role is privileged"
+/// (Graph docs `resources/unifiedroledefinition.md`); `None` when Graph sent no such property.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinition {
+    pub id: String,
+    pub template_id: Option<String>,
+    pub display_name: Option<String>,
+    pub is_privileged: Option<bool>,
+}
+
+/// A PIM for Groups eligibility: `principal_id` may activate membership (`accessId` "member") or ownership
+/// ("owner") of `group_id`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupEligibilitySchedule {
+    pub id: String,
+    pub group_id: String,
+    pub principal_id: String,
+    pub access_id: Option<String>,
+    pub status: Option<String>,
+    /// Present with `$expand=principal`.
+    pub principal: Option<DirectoryObject>,
 }

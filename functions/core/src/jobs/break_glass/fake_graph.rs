@@ -10,7 +10,8 @@ use super::super::JobContext;
 use crate::alert::{Route, Severity, TenantRef};
 use crate::config::BreakGlassConfig;
 use crate::graph::model::{
-    DirectoryAudit, DirectoryObject, RoleAssignment, RoleEligibilitySchedule, SignIn, User,
+    DirectoryAudit, DirectoryObject, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
+    RoleEligibilitySchedule, SignIn, User,
 };
 use crate::graph::{
     AuditQuery, GraphError, GraphPort, Page, SignInKind, SignInQuery, TenantLabel, UserQuery,
@@ -164,6 +165,19 @@ impl GraphPort for FakeGraph {
         _: Option<&str>,
     ) -> Result<Page<DirectoryObject>, GraphError> {
         unimplemented!()
+    }
+    async fn list_role_definitions(
+        &self,
+        _: Option<&str>,
+    ) -> Result<Page<RoleDefinition>, GraphError> {
+        unimplemented!("the break-glass job reads no roles")
+    }
+    async fn list_group_eligibility_schedules(
+        &self,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Page<GroupEligibilitySchedule>, GraphError> {
+        unimplemented!("the break-glass job reads no roles")
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Tally {
     /// Digest ids a finding referenced before this sweep moved it on (resolved or re-notified).
     pub released_alerts: BTreeSet<String>,
     pub alerts_recorded: u64,
+    /// Open findings this scan did not see and, its plan not verified, did not resolve (issue 14).
+    #[serde(default)]
+    pub kept_unverified: u64,
 }
 
 impl Tally {

@@ -31,16 +31,27 @@ pub fn subject_and_evidence(account: &DormantAccount) -> (Value, Value) {
 
 /// Records that `account` is dormant in scan `scan`: a new finding, a new episode of a resolved one, or an update
 /// of the open one (keeping when it was first seen and notified). Idempotent for a page processed twice.
+/// `by_filter`: a phase of the filtered plan found it (marked `filteredScan`, so a verifying full listing later in
+/// the same scan, even in another invocation, can tell what the filter missed). Returns whether the filtered
+/// phases of this scan have found the account.
 pub async fn record_dormant(
     store: &dyn FindingStore,
     tenant: &str,
     account: &DormantAccount,
     scan: i64,
     now: i64,
-) -> Result<(), StateError> {
+    by_filter: bool,
+) -> Result<bool, StateError> {
     let existing = store.get_finding(tenant, JOB, &account.id).await?;
+    let filter_found = by_filter
+        || existing
+            .as_ref()
+            .is_some_and(|f| f.data.get("filteredScan").and_then(Value::as_i64) == Some(scan));
     let (subject, evidence) = subject_and_evidence(account);
     let mut data = json!({"subject": subject, "evidence": evidence, "scan": scan});
+    if filter_found {
+        data["filteredScan"] = json!(scan);
+    }
     let finding = match existing {
         Some(open) if open.status == FindingStatus::Open => {
             for kept in ["alertId", "notifiedScan"] {
@@ -66,7 +77,8 @@ pub async fn record_dormant(
             expires_at: None,
         },
     };
-    store.put_finding(&finding).await
+    store.put_finding(&finding).await?;
+    Ok(filter_found)
 }
 
 /// Records why an account with an open finding is no longer dormant when the scan sees it (disabled, excluded),

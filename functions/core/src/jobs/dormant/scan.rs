@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::digest::Tally;
+use super::verify::{FilterCheck, FilterMiss};
 use crate::graph::{
     ApiVersion, Comparison, SignInActivityFilter, SignInActivityProperty, UserQuery,
 };
@@ -32,20 +33,28 @@ pub enum Phase {
     /// privileged holder read on its own (few requests), so the listings could cut at the longer member and guest
     /// thresholds.
     Privileged,
-    /// Fallback plan: every user.
+    /// Fallback plan: every user. Also run after the filtered phases by a scan that verifies the filter
+    /// ([`super::verify`]).
     Full,
     /// Listing done: moving findings on (notify, resolve).
     Sweep,
 }
 
 impl Phase {
-    /// The phase after this one; `lookup_privileged` adds [`Phase::Privileged`] to the filtered plan.
-    pub fn after_listing(self, lookup_privileged: bool) -> Phase {
+    /// The phase after this one; `lookup_privileged` adds [`Phase::Privileged`] to the filtered plan, `verify`
+    /// the full listing after it.
+    pub fn after_listing(self, lookup_privileged: bool, verify: bool) -> Phase {
         match self {
             Phase::Stale => Phase::Never,
             Phase::Never if lookup_privileged => Phase::Privileged,
+            Phase::Never | Phase::Privileged if verify => Phase::Full,
             Phase::Never | Phase::Privileged | Phase::Full | Phase::Sweep => Phase::Sweep,
         }
+    }
+
+    /// A phase of the filtered plan (what a verifying full listing is compared with).
+    pub fn filtered(self) -> bool {
+        matches!(self, Phase::Stale | Phase::Never | Phase::Privileged)
     }
 
     /// The `/users` query of a listing phase.
@@ -71,12 +80,14 @@ impl Phase {
     }
 }
 
-/// The remembered answer of the filter probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The remembered answer of the filter probe, and what full listings said about the filter since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FilterSupport {
     pub supported: bool,
     pub probed_at: i64,
+    #[serde(default)]
+    pub check: FilterCheck,
 }
 
 /// A scan in progress.
@@ -109,6 +120,19 @@ pub struct ScanState {
     /// A `monitoring.blind` says this scan will not finish within `renotify_days` (resolved when it does).
     #[serde(default)]
     pub too_slow_alerted: bool,
+    /// The scan started on the filtered plan.
+    #[serde(default)]
+    pub filtered: bool,
+    /// The filtered plan is followed by a full listing that checks it ([`super::verify`]).
+    #[serde(default)]
+    pub verify: bool,
+    /// The sweep may resolve findings: the plan lists every user or its filter has been confirmed. False for a
+    /// scan checkpointed by a version that did not verify the filter: it resolves nothing, the next scan does.
+    #[serde(default)]
+    pub resolves: bool,
+    /// Dormant accounts the verifying full listing found and the filtered phases had not.
+    #[serde(default)]
+    pub missed: FilterMiss,
 }
 
 /// The dormant job's checkpoint (cursor store, per tenant).
@@ -128,20 +152,35 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// Whether a new scan should use (or probe) the filtered plan.
+    /// A filter a full listing caught missing dormant accounts is never used again.
     pub fn use_filtered_plan(&self, now: i64) -> bool {
-        match self.filter {
+        match &self.filter {
             None => true,
+            Some(f) if f.check.failed.is_some() => false,
             Some(f) => f.supported || now - f.probed_at >= PROBE_VALID_SECS,
         }
     }
 
     /// A new scan starting at `now`, whose filtered listings take users idle for `cutoff_days` or more; it first
-    /// reads the privileged holders one by one when `lookup_privileged`.
-    pub fn start_scan(&mut self, now: DateTime<Utc>, cutoff_days: u32, lookup_privileged: bool) {
-        let phase = if self.use_filtered_plan(now.timestamp()) {
-            Phase::Stale
-        } else {
-            Phase::Full
+    /// reads the privileged holders one by one when `lookup_privileged`. A filtered scan also runs the full
+    /// listing when the filter is due a check (`verify_every`); one that does not verify resolves findings only
+    /// once a full listing has confirmed the filter (the probing scan never does).
+    pub fn start_scan(
+        &mut self,
+        now: DateTime<Utc>,
+        cutoff_days: u32,
+        lookup_privileged: bool,
+        verify_every: u32,
+    ) {
+        let filtered = self.use_filtered_plan(now.timestamp());
+        let (phase, verify, resolves) = match &self.filter {
+            _ if !filtered => (Phase::Full, false, true),
+            Some(f) if f.supported => {
+                let verify = f.check.due(verify_every);
+                (Phase::Stale, verify, verify || f.check.trusted())
+            }
+            // The probe (first or again after a rejection): not yet known to work, let alone to miss nothing.
+            _ => (Phase::Stale, false, false),
         };
         self.scan = Some(ScanState {
             id: now.timestamp(),
@@ -156,6 +195,10 @@ impl Checkpoint {
             tally: Tally::default(),
             sign_in_activity_requests: 0,
             too_slow_alerted: false,
+            filtered,
+            verify,
+            resolves,
+            missed: FilterMiss::default(),
         });
     }
 }
@@ -197,6 +240,7 @@ mod tests {
             filter: Some(FilterSupport {
                 supported: false,
                 probed_at: 1_000,
+                check: FilterCheck::default(),
             }),
             ..Checkpoint::default()
         };

@@ -83,7 +83,8 @@ fn extent(scan: &ScanState, users: Option<u64>) -> Extent {
         (Phase::Sweep, _) => Extent::Exact(scan.examined),
         (_, None) => Extent::Unknown,
         // Users created since the count are listed too: the length never falls below what was examined.
-        (Phase::Full, Some(n)) => Extent::Exact(n.max(scan.examined)),
+        // A verifying scan lists every user after the filtered phases: examined counts some users twice.
+        (Phase::Full, Some(n)) if !scan.verify => Extent::Exact(n.max(scan.examined)),
         (_, Some(n)) => Extent::AtMost(n.max(scan.examined)),
     }
 }
@@ -121,7 +122,7 @@ mod tests {
     fn scan(phase: Phase, examined: u64, lookup_privileged: bool) -> ScanState {
         let mut checkpoint = Checkpoint::default();
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
-        checkpoint.start_scan(now, 60, lookup_privileged);
+        checkpoint.start_scan(now, 60, lookup_privileged, 10);
         let mut scan = checkpoint.scan.unwrap();
         scan.phase = phase;
         scan.examined = examined;

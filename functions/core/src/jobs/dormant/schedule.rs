@@ -167,7 +167,7 @@ mod tests {
         let at = |secs| Utc.timestamp_opt(secs, 0).unwrap();
         let under_way = |started| {
             let mut c = Checkpoint::default();
-            c.start_scan(at(started), 90, false);
+            c.start_scan(at(started), 90, false, 10);
             c
         };
         let finished = |at| Checkpoint {
@@ -211,7 +211,7 @@ mod tests {
         let store = SqliteStore::open(":memory:").unwrap();
         let at = |secs| Utc.timestamp_opt(secs, 0).unwrap();
         let mut under_way = Checkpoint::default();
-        under_way.start_scan(at(7_000), 90, false);
+        under_way.start_scan(at(7_000), 90, false, 10);
         let done = Checkpoint {
             last_complete_scan: Some(3_000),
             ..Checkpoint::default()

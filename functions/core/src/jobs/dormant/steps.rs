@@ -32,35 +32,58 @@ pub(super) async fn privileged_step(
         if let Some(user) = ctx.graph.get_user(id).await? {
             examined += 1;
             scan.examined += 1;
-            judge(ctx, policy, &user, scan.id).await?;
+            judge(ctx, policy, &user, scan).await?;
         }
     }
     scan.pages += 1;
     match batch.last() {
         Some(last) if batch.len() == LOOKUP_PAGE => scan.privileged_after = Some(last.clone()),
-        _ => scan.phase = scan.phase.after_listing(scan.lookup_privileged),
+        _ => {
+            scan.phase = scan
+                .phase
+                .after_listing(scan.lookup_privileged, scan.verify)
+        }
     }
     Ok(examined)
 }
 
-/// Records the verdict on one user: a dormant finding, or why an open finding no longer applies.
+/// Records the verdict on one user: a dormant finding, or why an open finding no longer applies. In the full
+/// listing of a verifying scan, a dormant account the filtered phases did not return is added to `scan.missed`.
 pub(super) async fn judge(
     ctx: &JobContext,
     policy: &Policy<'_>,
     user: &User,
-    scan: i64,
+    scan: &mut ScanState,
 ) -> Result<(), JobError> {
     let store = ctx.stores.findings.as_ref();
     let tenant = ctx.tenant.id.as_str();
+    // Marked only when a full listing will compare (findings of other scans keep their shape).
+    let by_filter = scan.verify && scan.phase.filtered();
+    let id = scan.id;
     match policy.evaluate(user) {
         Verdict::Dormant(account) => {
-            findings::record_dormant(store, tenant, &account, scan, ctx.now_epoch()).await?
+            let found =
+                findings::record_dormant(store, tenant, &account, id, ctx.now_epoch(), by_filter)
+                    .await?;
+            // Only an account the filters should have returned is a miss: the policy's clock moves on in a scan
+            // continued days later, the filters' cutoff does not.
+            let last_success = user
+                .sign_in_activity
+                .as_ref()
+                .and_then(|a| a.last_successful_sign_in);
+            let listable = last_success.is_none_or(|t| t <= scan.cutoff);
+            if scan.verify && !found && listable {
+                tracing::warn!(tenant = %ctx.tenant.name, user = %account.id,
+                    "dormant account missing from the signInActivity filter's answer");
+                scan.missed.scan = id;
+                scan.missed.add(&account.id);
+            }
         }
         Verdict::Disabled => {
-            findings::note_not_dormant(store, tenant, &user.id, scan, RESOLVED_DISABLED).await?
+            findings::note_not_dormant(store, tenant, &user.id, id, RESOLVED_DISABLED).await?
         }
         Verdict::Excluded(_) => {
-            findings::note_not_dormant(store, tenant, &user.id, scan, RESOLVED_EXCLUDED).await?
+            findings::note_not_dormant(store, tenant, &user.id, id, RESOLVED_EXCLUDED).await?
         }
         Verdict::Active => {}
     }

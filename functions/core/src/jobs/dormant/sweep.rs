@@ -1,7 +1,9 @@
 //! The end of a finished scan: walk the findings (a page at a time, memory bounded) and move each one on. An
 //! open finding this scan saw is notified when new or when `renotify_days` have passed since it was last; an
 //! open finding this scan did not see is resolved: the account signed in, was disabled, excluded or deleted.
-//! Only a finished scan resolves, so an interrupted scan never resolves what it did not reach.
+//! Only a finished scan resolves, so an interrupted scan never resolves what it did not reach; and only a scan whose
+//! plan lists every user or whose filter a full listing has confirmed (`resolves`, issue 14): a filter that skips
+//! an account would otherwise close its finding as if it had signed in.
 //!
 //! Every decision is marked with the scan id in the finding, so a sweep redone after a crash (or continued by
 //! another invocation) makes the same decisions and the same alert ids.
@@ -26,11 +28,18 @@ pub const RESOLVED_DISABLED: &str = "account disabled";
 /// The resolution of an account the scan saw excluded (break-glass list, `exclude_*`).
 pub const RESOLVED_EXCLUDED: &str = "excluded by configuration";
 
+/// The scan that walks the findings: its id, and whether it may resolve what it did not see.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweeper {
+    pub scan: i64,
+    pub resolves: bool,
+}
+
 /// Moves on one page of findings after `after`; returns where the next page starts, `None` after the last.
 pub async fn sweep_page(
     ctx: &JobContext,
     config: &DormantConfig,
-    scan: i64,
+    sweeper: Sweeper,
     after: Option<&str>,
     tally: &mut Tally,
 ) -> Result<Option<String>, JobError> {
@@ -40,7 +49,7 @@ pub async fn sweep_page(
         .list_findings_after(&ctx.tenant.id, JOB, after, SWEEP_PAGE)
         .await?;
     for finding in &page {
-        step(ctx, config, scan, finding.clone(), tally).await?;
+        step(ctx, config, sweeper, finding.clone(), tally).await?;
     }
     Ok(match page.last() {
         Some(last) if page.len() == SWEEP_PAGE => Some(last.key.clone()),
@@ -55,10 +64,11 @@ fn scan_of(f: &Finding, field: &str) -> Option<i64> {
 async fn step(
     ctx: &JobContext,
     config: &DormantConfig,
-    scan: i64,
+    sweeper: Sweeper,
     mut f: Finding,
     tally: &mut Tally,
 ) -> Result<(), JobError> {
+    let scan = sweeper.scan;
     let now = ctx.now_epoch();
     let digest_mode = config.delivery == DeliveryMode::Digest;
     let earlier = f
@@ -128,6 +138,14 @@ async fn step(
                 f.data["notifiedScan"] = scan.into();
                 f.data["notification"] = kind.into();
                 ctx.stores.findings.put_finding(&f).await?;
+            }
+        }
+        FindingStatus::Open if !sweeper.resolves => {
+            // Not seen by an unverified plan: no evidence either way. The finding stays open, and so does the
+            // digest that announced it.
+            tally.kept_unverified += 1;
+            if let (true, Some(id)) = (digest_mode, earlier) {
+                tally.live_alerts.insert(id);
             }
         }
         FindingStatus::Open => {
