@@ -18,7 +18,9 @@
 #   User.Read.All                  users and their properties (dormant, emergency-account lookups)
 #   Directory.Read.All             still required by the sign-in log API next to AuditLog.Read.All (Graph docs
 #                                  `signin-list`, permissions table) and for role-assignable group members
-#   RoleManagement.Read.Directory  role assignments and PIM eligibility (privileged population)
+#   RoleManagement.Read.Directory  role definitions, assignments and PIM eligibility (privileged population)
+#   PrivilegedEligibilitySchedule.Read.AzureADGroup
+#                                  PIM for Groups eligibility of groups holding a privileged role
 # Nothing here can write to the directory.
 #
 # Credentials: a certificate (PS256 client assertion; upload only the public certificate) or an AWS outbound
@@ -46,7 +48,8 @@ if [ -z "$certificate" ] && [ -z "$aws_role_arn" ]; then
 fi
 
 graph=00000003-0000-0000-c000-000000000000   # Microsoft Graph's well-known application id
-permissions=(AuditLog.Read.All User.Read.All Directory.Read.All RoleManagement.Read.Directory)
+permissions=(AuditLog.Read.All User.Read.All Directory.Read.All RoleManagement.Read.Directory
+  PrivilegedEligibilitySchedule.Read.AzureADGroup)
 
 consent_redirect=https://localhost/entrawatch-consent
 extra=()

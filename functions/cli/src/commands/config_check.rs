@@ -185,6 +185,18 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
         request: GraphRequest::role_eligibility_schedules(),
         licence_optional: true,
     });
+    probes.push(Probe {
+        what: "role definitions, isPrivileged (RoleManagement.Read.Directory)",
+        request: GraphRequest::role_definitions(),
+        licence_optional: false,
+    });
+    // Graph lists PIM for Groups eligibility only per group or principal: a group id that exists nowhere proves
+    // the permission with an empty answer.
+    probes.push(Probe {
+        what: "PIM for Groups eligibility (PrivilegedEligibilitySchedule.Read.AzureADGroup, P2)",
+        request: GraphRequest::group_eligibility_schedules("00000000-0000-0000-0000-000000000000"),
+        licence_optional: true,
+    });
     probes
 }
 

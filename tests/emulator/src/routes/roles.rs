@@ -54,6 +54,37 @@ pub(crate) fn principal(tenant: &TenantState, id: &str) -> Option<Value> {
     })
 }
 
+/// Permissions that read role assignments and definitions (Graph docs, each API's "Permissions" table).
+const ROLE_READ: [&str; 4] = [
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+];
+
+fn require(caller: &Caller, any_of: &[&str]) -> Result<(), GraphError> {
+    if caller.has_any(any_of) {
+        Ok(())
+    } else {
+        Err(GraphError::insufficient_privileges())
+    }
+}
+
+/// PIM (for roles and for groups) needs Entra ID P2 (Entra docs `privileged-identity-management/
+/// subscription-requirements`). The exact Graph error code for a tenant without it is not documented;
+/// `AadPremiumLicenseRequired` is the code reported by users of the PIM APIs and may differ.
+fn require_p2(caller: &Caller) -> Result<(), GraphError> {
+    if caller.tenant.p2 {
+        Ok(())
+    } else {
+        Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "AadPremiumLicenseRequired",
+            "The tenant needs an AAD Premium 2 license.",
+        ))
+    }
+}
+
 /// Properties each list filters on (`eq` with a string), from each API page's `$filter` notes.
 const ROLE_FILTERS: [&str; 4] = ["principalId", "roleDefinitionId", "directoryScopeId", "id"];
 const GROUP_ELIGIBILITY_FILTERS: [&str; 4] = ["groupId", "principalId", "accessId", "id"];
@@ -92,8 +123,8 @@ fn list(
         check_filter(f, filters)?;
     }
     if what == "eligibilitySchedules" && !filters_group_or_principal(q.filter.as_ref()) {
-        // Graph docs `privilegedaccessgroup-list-eligibilityschedules.md`: "this API requires the $filter query
-        // parameter" on groupId or principalId. The exact error body is not documented.
+        // Graph docs `privilegedaccessgroup-list-eligibilityschedules.md`: the list needs a $filter on groupId or
+        // principalId (issue 14 brief: Graph answers 400 without one). The exact error body is not documented.
         return Err(GraphError::bad_request(
             "The request requires a $filter on groupId or principalId.",
         ));
@@ -152,14 +183,7 @@ pub async fn assignments(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let (caller, version) = graph_caller(&shared, &headers, &seg)?;
-    if !caller.has_any(&[
-        "RoleManagement.Read.Directory",
-        "RoleManagement.Read.All",
-        "Directory.Read.All",
-        "RoleManagement.ReadWrite.Directory",
-    ]) {
-        return Err(GraphError::insufficient_privileges());
-    }
+    require(&caller, &ROLE_READ)?;
     list(
         &shared,
         &caller,
@@ -178,24 +202,16 @@ pub async fn eligibility(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let (caller, version) = graph_caller(&shared, &headers, &seg)?;
-    if !caller.has_any(&[
-        "RoleEligibilitySchedule.Read.Directory",
-        "RoleManagement.Read.Directory",
-        "RoleManagement.Read.All",
-        "RoleManagement.ReadWrite.Directory",
-    ]) {
-        return Err(GraphError::insufficient_privileges());
-    }
-    if !caller.tenant.p2 {
-        // PIM needs Entra ID P2 (Entra docs `privileged-identity-management/subscription-requirements`). The exact
-        // Graph error code for a tenant without it is not documented; `AadPremiumLicenseRequired` is the code
-        // reported by users of the PIM APIs and may differ.
-        return Err(GraphError::new(
-            StatusCode::FORBIDDEN,
-            "AadPremiumLicenseRequired",
-            "The tenant needs an AAD Premium 2 license.",
-        ));
-    }
+    require(
+        &caller,
+        &[
+            "RoleEligibilitySchedule.Read.Directory",
+            "RoleManagement.Read.Directory",
+            "RoleManagement.Read.All",
+            "RoleManagement.ReadWrite.Directory",
+        ],
+    )?;
+    require_p2(&caller)?;
     list(
         &shared,
         &caller,
@@ -232,14 +248,7 @@ pub async fn definitions(
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
     let (caller, version) = graph_caller(&shared, &headers, &seg)?;
-    if !caller.has_any(&[
-        "RoleManagement.Read.Directory",
-        "RoleManagement.Read.All",
-        "Directory.Read.All",
-        "RoleManagement.ReadWrite.Directory",
-    ]) {
-        return Err(GraphError::insufficient_privileges());
-    }
+    require(&caller, &ROLE_READ)?;
     list(
         &shared,
         &caller,
@@ -259,21 +268,16 @@ pub async fn group_eligibility(
 ) -> Result<Response, GraphError> {
     let (caller, version) = graph_caller(&shared, &headers, &seg)?;
     // Graph docs `privilegedaccessgroup-list-eligibilityschedules.md`, "Permissions".
-    if !caller.has_any(&[
-        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
-        "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
-        "PrivilegedAccess.Read.AzureADGroup",
-        "PrivilegedAccess.ReadWrite.AzureADGroup",
-    ]) {
-        return Err(GraphError::insufficient_privileges());
-    }
-    if !caller.tenant.p2 {
-        return Err(GraphError::new(
-            StatusCode::FORBIDDEN,
-            "AadPremiumLicenseRequired",
-            "The tenant needs an AAD Premium 2 license.",
-        ));
-    }
+    require(
+        &caller,
+        &[
+            "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+            "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+            "PrivilegedAccess.Read.AzureADGroup",
+            "PrivilegedAccess.ReadWrite.AzureADGroup",
+        ],
+    )?;
+    require_p2(&caller)?;
     list(
         &shared,
         &caller,
