@@ -28,6 +28,8 @@ pub struct FakeRoles {
     pub refuse_definitions: bool,
     /// Answer 403 to PIM for Groups eligibility.
     pub forbid_group_eligibility: bool,
+    /// Answer 400 to PIM for Groups eligibility (a Graph that refuses the request's shape).
+    pub refuse_group_eligibility: bool,
 }
 
 pub fn definition(id: &str, name: &str, privileged: Option<bool>) -> Value {
@@ -138,6 +140,15 @@ impl GraphPort for FakeRoles {
         group_id: &str,
         _: Option<&str>,
     ) -> Result<Page<GroupEligibilitySchedule>, GraphError> {
+        if self.refuse_group_eligibility {
+            return Err(GraphError::Api {
+                tenant: label(),
+                status: 400,
+                code: "BadRequest".into(),
+                message: "Invalid $expand".into(),
+                path: "/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules".into(),
+            });
+        }
         if self.forbid_group_eligibility {
             return Err(GraphError::PermissionMissing {
                 tenant: label(),

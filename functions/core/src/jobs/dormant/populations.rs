@@ -207,6 +207,19 @@ impl PrivilegedHolders {
                         ));
                         return Ok(());
                     }
+                    // The request's shape (`$expand=principal` with the `groupId` filter) is read from Graph's
+                    // docs, not tried on a live tenant: a refusal must cost this one reading, not the scan.
+                    Err(GraphError::Api {
+                        status: 400,
+                        message,
+                        ..
+                    }) => {
+                        self.notes.push(format!(
+                            "PIM for Groups eligibility not read (Graph refused the request: {message}): principals \
+                             eligible for privileged groups are not counted as privileged"
+                        ));
+                        return Ok(());
+                    }
                     Err(e) => return Err(e),
                 };
                 for s in page.items {
@@ -428,6 +441,27 @@ mod tests {
             holders.notes[0].contains(GROUP_ELIGIBILITY_PERMISSION),
             "{:?}",
             holders.notes
+        );
+    }
+
+    #[tokio::test]
+    async fn a_400_on_group_eligibility_is_a_note_and_the_rest_is_read() {
+        let graph = FakeRoles {
+            definitions: roles(),
+            assignments: vec![
+                holding(GLOBAL_ADMIN, group("g-tier0", "Tier0 Admins")),
+                holding(GLOBAL_ADMIN, user("admin")),
+            ],
+            members: vec![("g-tier0".into(), vec![user("standing")])],
+            refuse_group_eligibility: true,
+            ..FakeRoles::default()
+        };
+        let holders = PrivilegedHolders::read(&graph).await.unwrap();
+        assert!(holders.of("admin").is_some() && holders.of("standing").is_some());
+        assert_eq!(
+            holders.notes,
+            ["PIM for Groups eligibility not read (Graph refused the request: Invalid $expand): principals \
+              eligible for privileged groups are not counted as privileged"]
         );
     }
 }

@@ -108,11 +108,13 @@ impl PrivilegedRoles {
                 None => break,
             }
         }
-        let unmarked: Vec<&str> = roles
+        // Sorted: the definitions are a map, and the note names the same example on every run.
+        let mut unmarked: Vec<&str> = roles
             .unique_definitions()
             .filter(|d| d.is_privileged.is_none())
             .map(|d| d.display_name.as_deref().unwrap_or(&d.id))
             .collect();
+        unmarked.sort_unstable();
         if !unmarked.is_empty() {
             let note = format!(
                 "{} role definitions carry no isPrivileged (e.g. {}): judged by entrawatch's list of built-in \
