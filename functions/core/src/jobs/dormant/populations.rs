@@ -422,17 +422,24 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_403_on_group_eligibility_is_a_note_naming_the_permission() {
-        let graph = FakeRoles {
+    /// Global Administrator held directly by "admin" and through group Tier0 Admins by "standing".
+    fn tier0_admins() -> FakeRoles {
+        FakeRoles {
             definitions: roles(),
             assignments: vec![
                 holding(GLOBAL_ADMIN, group("g-tier0", "Tier0 Admins")),
                 holding(GLOBAL_ADMIN, user("admin")),
             ],
             members: vec![("g-tier0".into(), vec![user("standing")])],
-            forbid_group_eligibility: true,
             ..FakeRoles::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_403_on_group_eligibility_is_a_note_naming_the_permission() {
+        let graph = FakeRoles {
+            forbid_group_eligibility: true,
+            ..tier0_admins()
         };
         let holders = PrivilegedHolders::read(&graph).await.unwrap();
         assert!(holders.of("admin").is_some() && holders.of("standing").is_some());
@@ -447,14 +454,8 @@ mod tests {
     #[tokio::test]
     async fn a_400_on_group_eligibility_is_a_note_and_the_rest_is_read() {
         let graph = FakeRoles {
-            definitions: roles(),
-            assignments: vec![
-                holding(GLOBAL_ADMIN, group("g-tier0", "Tier0 Admins")),
-                holding(GLOBAL_ADMIN, user("admin")),
-            ],
-            members: vec![("g-tier0".into(), vec![user("standing")])],
             refuse_group_eligibility: true,
-            ..FakeRoles::default()
+            ..tier0_admins()
         };
         let holders = PrivilegedHolders::read(&graph).await.unwrap();
         assert!(holders.of("admin").is_some() && holders.of("standing").is_some());
