@@ -21,6 +21,9 @@
 #   RoleManagement.Read.Directory  role definitions, assignments and PIM eligibility (privileged population)
 #   PrivilegedEligibilitySchedule.Read.AzureADGroup
 #                                  PIM for Groups eligibility of groups holding a privileged role
+#   Application.Read.All           app registrations and service principals with their credentials' names and
+#                                  dates, application permission grants (workloads; Graph docs `application-list`,
+#                                  `serviceprincipal-list-approleassignedto`); never the credential material
 # Nothing here can write to the directory.
 #
 # Credentials: a certificate (PS256 client assertion; upload only the public certificate) or an AWS outbound
@@ -49,7 +52,7 @@ fi
 
 graph=00000003-0000-0000-c000-000000000000   # Microsoft Graph's well-known application id
 permissions=(AuditLog.Read.All User.Read.All Directory.Read.All RoleManagement.Read.Directory
-  PrivilegedEligibilitySchedule.Read.AzureADGroup)
+  PrivilegedEligibilitySchedule.Read.AzureADGroup Application.Read.All)
 
 consent_redirect=https://localhost/entrawatch-consent
 extra=()

@@ -80,8 +80,12 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Job {
+    /// The frequent run: break-glass, and the watches of the dormant and workloads jobs.
     BreakGlass,
     Dormant,
+    Workloads,
+    /// The frequent watches alone (reactivated dormant accounts, credentials added to privileged apps).
+    Watch,
     All,
 }
 

@@ -179,6 +179,7 @@ fn scaled_pacing() -> PacingLimits {
         reports: Some(RateWindow::new(5, Duration::from_secs(2))),
         sign_in_activity: Some(RateWindow::new(2, Duration::from_secs(2))),
         directory: None,
+        key_credentials: None,
     }
 }
 

@@ -127,6 +127,7 @@ async fn pacing_keeps_the_reports_throttle_from_ever_answering_429() -> Result<(
             reports: window,
             sign_in_activity: window,
             directory: None,
+            key_credentials: None,
         },
         ..fast_options()
     };

@@ -47,20 +47,25 @@ impl ScheduledInput {
     pub fn parse(payload: &Value) -> Result<ScheduledInput, ScheduledError> {
         serde_json::from_value(payload.clone()).map_err(|e| {
             ScheduledError::Input(format!(
-                "expected {{\"job\":\"break-glass|dormant|all\"}}, optionally with \"tenant\":\"<id or name>\": {e}"
+                "expected {{\"job\":\"break-glass|dormant|workloads|watch|all\"}}, optionally with \"tenant\":\"<id or name>\": {e}"
             ))
         })
     }
 
+    /// The jobs this input runs: a schedule's `break-glass` also runs the frequent watches; a fan-out message
+    /// (one that names a tenant) runs exactly the job it names, since the schedule queued the watch on its own.
     pub fn jobs(&self) -> Result<Vec<JobName>, ScheduledError> {
-        match self.job.as_str() {
-            "break-glass" => Ok(vec![JobName::BreakGlass]),
-            "dormant" => Ok(vec![JobName::Dormant]),
-            "all" => Ok(vec![JobName::BreakGlass, JobName::Dormant]),
-            other => Err(ScheduledError::Input(format!(
-                "unknown job {other:?}; expected break-glass, dormant or all"
-            ))),
-        }
+        let jobs = if self.tenant.is_some() {
+            JobName::parse(&self.job).map(|j| vec![j])
+        } else {
+            JobName::scheduled(&self.job)
+        };
+        jobs.ok_or_else(|| {
+            ScheduledError::Input(format!(
+                "unknown job {:?}; expected break-glass, dormant, workloads, watch or all",
+                self.job
+            ))
+        })
     }
 }
 
@@ -125,11 +130,29 @@ mod tests {
     #[test]
     fn schedule_input_names_the_job_and_unknown_jobs_are_refused_by_name() {
         let input = ScheduledInput::parse(&json!({"job": "break-glass"})).unwrap();
-        assert_eq!(input.jobs().unwrap(), vec![JobName::BreakGlass]);
+        assert_eq!(
+            input.jobs().unwrap(),
+            vec![JobName::BreakGlass, JobName::Watch],
+            "the frequent schedule also runs the watches"
+        );
         let all = ScheduledInput::parse(&json!({"job": "all"})).unwrap();
         assert_eq!(
             all.jobs().unwrap(),
-            vec![JobName::BreakGlass, JobName::Dormant]
+            vec![
+                JobName::BreakGlass,
+                JobName::Watch,
+                JobName::Dormant,
+                JobName::Workloads
+            ]
+        );
+        let workloads = ScheduledInput::parse(&json!({"job": "workloads"})).unwrap();
+        assert_eq!(workloads.jobs().unwrap(), vec![JobName::Workloads]);
+        let message =
+            ScheduledInput::parse(&json!({"job": "break-glass", "tenant": "contoso"})).unwrap();
+        assert_eq!(
+            message.jobs().unwrap(),
+            vec![JobName::BreakGlass],
+            "a fan-out message runs exactly its job: the watch has its own message"
         );
         let err = ScheduledInput::parse(&json!({"job": "dormnat"}))
             .unwrap()
@@ -137,12 +160,13 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "scheduled input: unknown job \"dormnat\"; expected break-glass, dormant or all"
+            "scheduled input: unknown job \"dormnat\"; expected break-glass, dormant, workloads, watch or all"
         );
         let err = ScheduledInput::parse(&json!({"source": "aws.events"})).unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("scheduled input: expected {\"job\":\"break-glass|dormant|all\"}"),
+            err.to_string().starts_with(
+                "scheduled input: expected {\"job\":\"break-glass|dormant|workloads|watch|all\"}"
+            ),
             "{err}"
         );
     }

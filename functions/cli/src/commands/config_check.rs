@@ -197,6 +197,30 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
         request: GraphRequest::group_eligibility_schedules("00000000-0000-0000-0000-000000000000"),
         licence_optional: true,
     });
+    if tenant.workloads.is_some() {
+        // Issue 15: the workloads job's reads (REFERENCE.md §11). The credential reports need P1; without it the
+        // credential alerts still run, so the licence is optional here.
+        probes.push(Probe {
+            what: "app registrations with credentials (Application.Read.All)",
+            request: GraphRequest::applications(),
+            licence_optional: false,
+        });
+        probes.push(Probe {
+            what: "service principals with credentials (Application.Read.All)",
+            request: GraphRequest::service_principals(),
+            licence_optional: false,
+        });
+        probes.push(Probe {
+            what: "service principal sign-in activity (beta; AuditLog.Read.All, P1/P2)",
+            request: GraphRequest::service_principal_sign_in_activities(),
+            licence_optional: true,
+        });
+        probes.push(Probe {
+            what: "app credential sign-in activity (beta; AuditLog.Read.All, P1/P2)",
+            request: GraphRequest::app_credential_sign_in_activities(),
+            licence_optional: true,
+        });
+    }
     probes
 }
 

@@ -1,4 +1,4 @@
-//! `entrawatch run break-glass|dormant|all`: one run of the job(s) for every configured tenant,
+//! `entrawatch run break-glass|dormant|workloads|watch|all`: one run of the job(s) for every configured tenant,
 //! delivering pending alerts as it goes (SPEC.md "CLI"). Exit 0 when every (tenant, job) ran or
 //! was skipped because another run holds its lease and delivery is healthy; non-zero with one
 //! line on stderr per problem otherwise: a failed tenant, a sink that cannot be built, an alert
@@ -33,11 +33,15 @@ pub async fn run(
     let resolver = SecretResolver::new();
     let config = Config::load(path, &resolver).await?;
     let tenants = selected_tenants(&config, tenants)?;
-    let jobs: &[JobName] = match job {
-        Job::BreakGlass => &[JobName::BreakGlass],
-        Job::Dormant => &[JobName::Dormant],
-        Job::All => &[JobName::BreakGlass, JobName::Dormant],
+    let name = match job {
+        Job::BreakGlass => "break-glass",
+        Job::Dormant => "dormant",
+        Job::Workloads => "workloads",
+        Job::Watch => "watch",
+        Job::All => "all",
     };
+    let jobs = JobName::scheduled(name).expect("every CLI job names a schedule");
+    let jobs: &[JobName] = &jobs;
     let http = http_client().map_err(anyhow::Error::msg)?;
     let sinks = build_sinks(&config.sinks, &resolver, &http).await;
     let sinks = through_console(sinks, &stdout_sinks(&config), console);

@@ -22,6 +22,11 @@ pub mod types {
     pub const MONITORING_BLIND: &str = "monitoring.blind";
     pub const DORMANT_ACCOUNT: &str = "dormant.account";
     pub const DORMANT_DIGEST: &str = "dormant.digest";
+    pub const DORMANT_REACTIVATED: &str = "dormant.reactivated";
+    pub const WORKLOAD_CREDENTIAL_EXPIRING: &str = "workload.credential_expiring";
+    pub const WORKLOAD_CREDENTIAL_EXPIRED: &str = "workload.credential_expired";
+    pub const WORKLOAD_CREDENTIAL_ADDED: &str = "workload.credential_added";
+    pub const WORKLOAD_DORMANT: &str = "workload.dormant";
     pub const DELIVERY_FAILING: &str = "delivery.failing";
     pub const MONITORING_HEARTBEAT: &str = "monitoring.heartbeat";
     pub const TEST: &str = "test";

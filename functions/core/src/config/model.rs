@@ -108,6 +108,7 @@ pub struct TenantConfig {
     pub login_url: Option<String>,
     pub break_glass: Option<BreakGlassConfig>,
     pub dormant: Option<DormantConfig>,
+    pub workloads: Option<WorkloadsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -204,6 +205,27 @@ pub struct DormantConfig {
     /// unconfirmed, REFERENCE.md §1).
     #[serde(default = "default_verify_every")]
     pub verify_every: u32,
+}
+
+/// The second expiry warning (high), SPEC.md `workload.credential_expiring`: "high within 7 days".
+pub const SECOND_EXPIRY_WARNING_DAYS: u32 = 7;
+
+/// `[tenants.workloads]`: service principals and app registrations (SPEC.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadsConfig {
+    /// Alert when a secret or certificate expires within this many days (and again within 7, high).
+    #[serde(default = "default_credential_expiry_days")]
+    pub credential_expiry_days: u32,
+    /// A service principal with no sign-in of any kind for this long is dormant.
+    #[serde(default = "default_workload_dormant_days")]
+    pub dormant_days: u32,
+    /// appIds left alone by the credential expiry and dormancy checks (Microsoft first-party apps always are).
+    #[serde(default)]
+    pub exclude_apps: Vec<String>,
+    /// A dormant service principal still dormant is listed again after this many days.
+    #[serde(default = "default_renotify_days")]
+    pub renotify_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -313,6 +335,12 @@ fn default_pending_invitation_days() -> u32 {
 }
 fn default_renotify_days() -> u32 {
     30
+}
+fn default_credential_expiry_days() -> u32 {
+    30
+}
+fn default_workload_dormant_days() -> u32 {
+    90
 }
 fn default_verify_every() -> u32 {
     10

@@ -110,6 +110,26 @@ pub(super) fn check_tenant(t: &TenantConfig) -> Result<(), String> {
             }
         }
     }
+    if let Some(w) = &t.workloads {
+        for app in &w.exclude_apps {
+            guid("workloads.exclude_apps", app)?;
+        }
+        for (field, days) in [
+            ("credential_expiry_days", w.credential_expiry_days),
+            ("dormant_days", w.dormant_days),
+            ("renotify_days", w.renotify_days),
+        ] {
+            if days == 0 {
+                return Err(format!("workloads.{field} must be at least 1"));
+            }
+        }
+        if w.credential_expiry_days < super::model::SECOND_EXPIRY_WARNING_DAYS {
+            return Err(format!(
+                "workloads.credential_expiry_days must be at least {} (the second warning)",
+                super::model::SECOND_EXPIRY_WARNING_DAYS
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -136,8 +136,12 @@ fn licence_for(path: &str) -> &'static str {
 pub(crate) fn permission_for(path: &str) -> &'static str {
     if path.contains("/auditLogs/signIns") {
         "AuditLog.Read.All and Directory.Read.All"
-    } else if path.contains("/auditLogs/") {
+    } else if path.contains("/auditLogs/") || path.contains("/reports/") {
+        // The beta credential and service principal activity reports (REFERENCE.md §11).
         "AuditLog.Read.All"
+    } else if path.contains("/applications") || path.contains("/servicePrincipals") {
+        // Graph docs `application-list.md`, `serviceprincipal-list.md`, `serviceprincipal-list-approleassignedto.md`.
+        "Application.Read.All"
     } else if path.contains("/privilegedAccess/group/") {
         "PrivilegedEligibilitySchedule.Read.AzureADGroup"
     } else if path.contains("/roleManagement/") {

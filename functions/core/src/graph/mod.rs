@@ -32,9 +32,9 @@ pub use pacing::Family;
 pub use pager::{Malformed, Page, Pager};
 pub use port::GraphPort;
 pub use request::{
-    ApiVersion, AuditQuery, Comparison, GraphRequest, SignInActivityFilter, SignInActivityProperty,
-    SignInKind, SignInQuery, TimeWindow, UserQuery, IDS_PER_LOOKUP, LOGS_PAGE, USERS_PAGE,
-    USERS_WITH_SIGN_IN_ACTIVITY_PAGE, USER_PROPERTIES,
+    ApiVersion, AuditQuery, AuditSource, Comparison, GraphRequest, SignInActivityFilter,
+    SignInActivityProperty, SignInKind, SignInQuery, TimeWindow, UserQuery, IDS_PER_LOOKUP,
+    LOGS_PAGE, USERS_PAGE, USERS_WITH_SIGN_IN_ACTIVITY_PAGE, USER_PROPERTIES,
 };
 pub use settings::{
     AssertionProvider, ClientCredential, ClientOptions, Cloud, PacingLimits, RateWindow,

@@ -22,6 +22,9 @@ pub enum Family {
     SignInActivity,
     /// Everything else.
     Directory,
+    /// `/applications` or `/servicePrincipals` selecting `keyCredentials`: 150 requests a minute per tenant (Graph
+    /// docs `application-list.md`, `serviceprincipal-list.md`), counted here and under `Directory`.
+    KeyCredentials,
 }
 
 impl Family {
@@ -31,8 +34,15 @@ impl Family {
         let mentions_sign_in_activity = url.query_pairs().any(|(name, value)| {
             matches!(&*name, "$select" | "$filter") && value.contains("signInActivity")
         });
-        if path.contains("/auditLogs/") {
+        let selects_key_credentials = url
+            .query_pairs()
+            .any(|(name, value)| name == "$select" && value.contains("keyCredentials"));
+        if path.contains("/auditLogs/") || path.contains("/reports/") {
             &[Family::Reports]
+        } else if selects_key_credentials
+            && (path.contains("/applications") || path.contains("/servicePrincipals"))
+        {
+            &[Family::Directory, Family::KeyCredentials]
         } else if mentions_sign_in_activity && path.contains("/users") {
             &[Family::Reports, Family::SignInActivity]
         } else {
@@ -45,6 +55,7 @@ impl Family {
             Family::Reports => 0,
             Family::SignInActivity => 1,
             Family::Directory => 2,
+            Family::KeyCredentials => 3,
         }
     }
 }
@@ -92,7 +103,7 @@ impl FamilyState {
 /// Per-client pacing state for all families.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    pub(super) families: Mutex<[FamilyState; 3]>,
+    pub(super) families: Mutex<[FamilyState; 4]>,
 }
 
 impl Pacer {
@@ -107,6 +118,7 @@ impl Pacer {
                 state(limits.reports),
                 state(limits.sign_in_activity),
                 state(limits.directory),
+                state(limits.key_credentials),
             ]),
         }
     }
@@ -166,6 +178,7 @@ pub(super) mod tests {
             reports: window,
             sign_in_activity: None,
             directory: None,
+            key_credentials: None,
         })
     }
 
@@ -182,6 +195,22 @@ pub(super) mod tests {
         assert_eq!(
             Family::of(&url("https://g/beta/auditLogs/signIns")),
             &[Family::Reports]
+        );
+        assert_eq!(
+            Family::of(&url(
+                "https://g/beta/reports/servicePrincipalSignInActivities"
+            )),
+            &[Family::Reports]
+        );
+        assert_eq!(
+            Family::of(&url(
+                "https://g/v1.0/servicePrincipals?%24select=id%2CkeyCredentials&%24top=999"
+            )),
+            &[Family::Directory, Family::KeyCredentials]
+        );
+        assert_eq!(
+            Family::of(&url("https://g/v1.0/applications?$select=id,appId")),
+            &[Family::Directory]
         );
     }
 

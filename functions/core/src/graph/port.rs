@@ -11,12 +11,13 @@ use tokio::time::Instant;
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{
-    DirectoryAudit, DirectoryObject, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
-    RoleEligibilitySchedule, SignIn, User,
+    AppCredentialSignInActivity, AppRoleAssignment, Application, DirectoryAudit, DirectoryObject,
+    FederatedIdentityCredential, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
+    RoleEligibilitySchedule, ServicePrincipal, ServicePrincipalSignInActivity, SignIn, User,
 };
 use super::pacing::Family;
 use super::pager::Page;
-use super::request::{AuditQuery, GraphRequest, SignInQuery, UserQuery};
+use super::request::{AuditQuery, AuditSource, GraphRequest, SignInQuery, TimeWindow, UserQuery};
 
 /// Reads the jobs need from Microsoft Graph, for one tenant.
 #[async_trait]
@@ -90,6 +91,98 @@ pub trait GraphPort: Send + Sync {
         group_id: &str,
         next_link: Option<&str>,
     ) -> Result<Page<GroupEligibilitySchedule>, GraphError>;
+
+    /// App registrations with their secrets and certificates. The workload reads default to "none here" so test
+    /// fakes of the user jobs need not implement them.
+    async fn list_applications(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<Application>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Service principals with their secrets and certificates.
+    async fn list_service_principals(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<ServicePrincipal>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// One app registration by object id (id, appId, displayName), `None` if it does not exist.
+    async fn get_application(&self, _id: &str) -> Result<Option<Application>, GraphError> {
+        Ok(None)
+    }
+
+    /// The service principal of an app in this tenant, if there is one.
+    async fn service_principal_of_app(
+        &self,
+        _app_id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        Ok(None)
+    }
+
+    /// Federated identity credentials of an app registration (by object id).
+    async fn list_federated_credentials(
+        &self,
+        _application_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<FederatedIdentityCredential>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// App roles of the resource service principal `resource_id` granted to anyone.
+    async fn list_app_role_assigned_to(
+        &self,
+        _resource_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<AppRoleAssignment>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// App roles granted to the service principal `principal_id`.
+    async fn list_app_role_assignments_of(
+        &self,
+        _principal_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<AppRoleAssignment>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Beta: when each app credential was last used (P1; a reports request).
+    async fn list_app_credential_sign_in_activities(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<AppCredentialSignInActivity>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Beta: each service principal's last sign-ins (P1; a reports request).
+    async fn list_service_principal_sign_in_activities(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<ServicePrincipalSignInActivity>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Successful interactive sign-ins of every user in a window.
+    async fn list_successful_sign_ins(
+        &self,
+        _window: &TimeWindow,
+        _next_link: Option<&str>,
+    ) -> Result<Page<SignIn>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Directory audits of one category or logging service in a window.
+    async fn list_audits_from(
+        &self,
+        _source: AuditSource,
+        _window: &TimeWindow,
+        _next_link: Option<&str>,
+    ) -> Result<Page<DirectoryAudit>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
 
     /// How many users the tenant has, for progress only (a directory read). `None` when this port cannot
     /// count (test fakes): progress then shows a count without a total.
@@ -187,6 +280,109 @@ impl GraphPort for GraphClient {
             next_link,
         )
         .await
+    }
+
+    async fn list_applications(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<Application>, GraphError> {
+        self.page(&GraphRequest::applications(), next_link).await
+    }
+
+    async fn list_service_principals(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<ServicePrincipal>, GraphError> {
+        self.page(&GraphRequest::service_principals(), next_link)
+            .await
+    }
+
+    async fn get_application(&self, id: &str) -> Result<Option<Application>, GraphError> {
+        self.get_optional(&GraphRequest::application(id)).await
+    }
+
+    async fn service_principal_of_app(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        let page = self
+            .page(&GraphRequest::service_principal_of_app(app_id), None)
+            .await?;
+        Ok(page.items.into_iter().next())
+    }
+
+    async fn list_federated_credentials(
+        &self,
+        application_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<FederatedIdentityCredential>, GraphError> {
+        self.page(
+            &GraphRequest::federated_credentials(application_id),
+            next_link,
+        )
+        .await
+    }
+
+    async fn list_app_role_assigned_to(
+        &self,
+        resource_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<AppRoleAssignment>, GraphError> {
+        self.page(&GraphRequest::app_role_assigned_to(resource_id), next_link)
+            .await
+    }
+
+    async fn list_app_role_assignments_of(
+        &self,
+        principal_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<AppRoleAssignment>, GraphError> {
+        self.page(
+            &GraphRequest::app_role_assignments_of(principal_id),
+            next_link,
+        )
+        .await
+    }
+
+    async fn list_app_credential_sign_in_activities(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<AppCredentialSignInActivity>, GraphError> {
+        self.page(
+            &GraphRequest::app_credential_sign_in_activities(),
+            next_link,
+        )
+        .await
+    }
+
+    async fn list_service_principal_sign_in_activities(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<ServicePrincipalSignInActivity>, GraphError> {
+        self.page(
+            &GraphRequest::service_principal_sign_in_activities(),
+            next_link,
+        )
+        .await
+    }
+
+    async fn list_successful_sign_ins(
+        &self,
+        window: &TimeWindow,
+        next_link: Option<&str>,
+    ) -> Result<Page<SignIn>, GraphError> {
+        self.page(&GraphRequest::successful_sign_ins(window), next_link)
+            .await
+    }
+
+    async fn list_audits_from(
+        &self,
+        source: AuditSource,
+        window: &TimeWindow,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryAudit>, GraphError> {
+        self.page(&GraphRequest::audits_from(source, window), next_link)
+            .await
     }
 
     async fn count_users(&self) -> Result<Option<u64>, GraphError> {

@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 
 use super::odata::{encode, odata_date, odata_string, path_segment};
 
+mod workload;
+pub use workload::AuditSource;
+
 /// Graph API version. Non-interactive sign-ins and `lastSuccessfulSignInDateTime` filters exist only on beta
 /// (REFERENCE §1, §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

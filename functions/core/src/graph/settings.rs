@@ -115,6 +115,8 @@ pub struct PacingLimits {
     pub sign_in_activity: Option<RateWindow>,
     /// Everything else (directory reads).
     pub directory: Option<RateWindow>,
+    /// `/applications` and `/servicePrincipals` selecting `keyCredentials` (counted here and under `directory`).
+    pub key_credentials: Option<RateWindow>,
 }
 
 impl PacingLimits {
@@ -124,6 +126,7 @@ impl PacingLimits {
             reports: None,
             sign_in_activity: None,
             directory: None,
+            key_credentials: None,
         }
     }
 }
@@ -137,6 +140,8 @@ impl Default for PacingLimits {
             reports: Some(RateWindow::new(5, Duration::from_secs(10))),
             sign_in_activity: Some(RateWindow::new(10, Duration::from_secs(60))),
             directory: Some(RateWindow::new(1_000, Duration::from_secs(10))),
+            // Graph docs `application-list.md` / `serviceprincipal-list.md`: 150 a minute per tenant.
+            key_credentials: Some(RateWindow::new(150, Duration::from_secs(60))),
         }
     }
 }

@@ -94,7 +94,8 @@ impl SharedBudget {
                     self.limits.sign_in_activity_per_minute,
                     60,
                 )),
-                Family::Directory => {}
+                // Per tenant only (150 a minute, Graph docs `application-list.md`): the client paces it.
+                Family::Directory | Family::KeyCredentials => {}
             }
         }
         specs

@@ -9,6 +9,8 @@ mod run_delivery;
 mod runner;
 mod summary;
 mod tenant_run;
+mod watch;
+pub mod workloads;
 
 pub use run_delivery::{DELIVERY_RESERVE, MIN_JOB_TIME};
 pub use runner::{configures, run_jobs, run_jobs_with, selects, JobRun, TENANTS_AT_ONCE};
@@ -29,6 +31,9 @@ use crate::state::{StateError, Stores};
 pub enum JobName {
     BreakGlass,
     Dormant,
+    Workloads,
+    /// The frequent watches of the daily jobs ([`watch`]): run with every break-glass run.
+    Watch,
 }
 
 impl JobName {
@@ -36,6 +41,35 @@ impl JobName {
         match self {
             JobName::BreakGlass => "break-glass",
             JobName::Dormant => "dormant",
+            JobName::Workloads => "workloads",
+            JobName::Watch => "watch",
+        }
+    }
+
+    /// A job by its name, as `entrawatch run` and a fan-out message spell it.
+    pub fn parse(name: &str) -> Option<JobName> {
+        [
+            JobName::BreakGlass,
+            JobName::Dormant,
+            JobName::Workloads,
+            JobName::Watch,
+        ]
+        .into_iter()
+        .find(|j| j.as_str() == name)
+    }
+
+    /// What a schedule named `name` runs: `break-glass` is the frequent schedule, so it also runs the watches;
+    /// `all` is every job. `None` for an unknown name.
+    pub fn scheduled(name: &str) -> Option<Vec<JobName>> {
+        match name {
+            "break-glass" => Some(vec![JobName::BreakGlass, JobName::Watch]),
+            "all" => Some(vec![
+                JobName::BreakGlass,
+                JobName::Watch,
+                JobName::Dormant,
+                JobName::Workloads,
+            ]),
+            other => JobName::parse(other).map(|j| vec![j]),
         }
     }
 }

@@ -254,6 +254,8 @@ pub fn configures(tenant: &TenantConfig, job: JobName) -> bool {
     match job {
         JobName::BreakGlass => tenant.break_glass.is_some(),
         JobName::Dormant => tenant.dormant.is_some(),
+        JobName::Workloads => tenant.workloads.is_some(),
+        JobName::Watch => tenant.dormant.is_some() || tenant.workloads.is_some(),
     }
 }
 
@@ -282,6 +284,8 @@ credential = { type = "secret", secret = "env:X" }
         assert!(!selects("fabrikam", tenant));
         assert!(!configures(tenant, JobName::BreakGlass));
         assert!(!configures(tenant, JobName::Dormant));
+        assert!(!configures(tenant, JobName::Workloads));
+        assert!(!configures(tenant, JobName::Watch));
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::overlap;
 use super::runner::JobRun;
-use super::{break_glass, dormant, JobContext, JobError, JobName, JobReport};
+use super::{break_glass, dormant, watch, workloads, JobContext, JobError, JobName, JobReport};
 use super::{TenantJobOutcome, TenantJobResult};
 use crate::alert::TenantRef;
 use crate::config::TenantConfig;
@@ -240,6 +240,11 @@ async fn run_job(
             ));
             dormant::run_with(&ctx, cfg, &break_glass, &budget).await
         }
+        JobName::Workloads => {
+            let cfg = tenant.workloads.as_ref().expect("checked by configures");
+            workloads::run(&ctx, cfg).await
+        }
+        JobName::Watch => watch::run(&ctx, tenant).await,
     };
     if let Some(c) = job_client {
         *metrics = c.metrics();

@@ -3,7 +3,9 @@
 //! a TOML configuration with a secret reference, the embedded SQLite store, the outbox and a
 //! `file` sink. The sample's late-arriving sign-in is alerted in run 1 from `signInActivity`, before
 //! its log row exists; then the demo moves the emulator's clock past the row's arrival and runs
-//! again, to show that the row adds nothing and nothing is alerted twice.
+//! again, to show that the row adds nothing and nothing is alerted twice. The workloads job alerts an app
+//! secret about to expire, and the frequent run (break-glass and the watches) alerts a dormant account that signs
+//! in between run 1 and run 2.
 //! No config, no network, no credentials of yours. Graph pacing waits on the emulator's clock
 //! ([`waits`]), so the demo is over in seconds while keeping to Graph's published limits.
 
@@ -88,6 +90,7 @@ login_url = "{url}"
 [tenants.break_glass]
 accounts = ["{bg1}", "{bg2}"]
 [tenants.dormant]
+[tenants.workloads]
 
 [[sinks]]
 name = "demo-file"
@@ -121,21 +124,24 @@ heartbeat_days = 0
     let result = async {
         tell.say("");
         tell.say("run 1: every job, as a scheduled run does");
-        let first = demo.run(&[JobName::BreakGlass, JobName::Dormant]).await?;
+        let every = JobName::scheduled("all").expect("all is a schedule");
+        let first = demo.run(&every).await?;
         tell.run(&first);
         emulator
             .clock()
             .advance(chrono::Duration::minutes(LATE_ARRIVAL_MINUTES));
         tell.say("");
         tell.say(format!(
-            "run 2: break-glass, {LATE_ARRIVAL_MINUTES} minutes later on the emulator's clock: Graph has now published the \
-             log row of bg2's sign-in 50 minutes before run 1"
+            "run 2: the frequent run (break-glass and the watches), {LATE_ARRIVAL_MINUTES} minutes later on the emulator's \
+             clock: Graph has now published the log row of bg2's sign-in 50 minutes before run 1, and a dormant account \
+             has signed in since"
         ));
-        let second = demo.run(&[JobName::BreakGlass]).await?;
+        let frequent = JobName::scheduled("break-glass").expect("break-glass is a schedule");
+        let second = demo.run(&frequent).await?;
         tell.run(&second);
         tell.say("");
-        tell.say("run 3: break-glass again, nothing new in the tenant");
-        let third = demo.run(&[JobName::BreakGlass]).await?;
+        tell.say("run 3: the frequent run again, nothing new in the tenant");
+        let third = demo.run(&frequent).await?;
         tell.run(&third);
         let file = AlertFile::read(&alerts_path)?;
         tell.say("");
@@ -145,7 +151,9 @@ heartbeat_days = 0
             .filter(|a| a.evidence.get("source").and_then(|s| s.as_str()) == Some("signInActivity"))
             .map(alert_line)
             .collect();
-        let row_added = delivered(&second).count();
+        let row_added = delivered(&second)
+            .filter(|a| a.kind.starts_with("break_glass."))
+            .count();
         let late_once = early.len() == 1 && row_added == 0;
         tell.say(match (early.first(), late_once) {
             (Some(line), true) => format!(
@@ -168,12 +176,26 @@ heartbeat_days = 0
             Some(d) => format!("  dormant accounts in one digest: {}", d.title),
             None => "  NOT SHOWN: no dormant digest".into(),
         });
+        let credential = delivered(&first).find(|a| a.kind == "workload.credential_expiring");
+        tell.say(match credential {
+            Some(c) => format!("  an app credential before it expires: {}", alert_line(c)),
+            None => "  NOT SHOWN: no credential alert".into(),
+        });
+        let reactivated = delivered(&second).find(|a| a.kind == "dormant.reactivated");
+        tell.say(match reactivated {
+            Some(r) => format!(
+                "  a dormant account alerted the run after it signed in, not at the next daily scan: {}",
+                alert_line(r)
+            ),
+            None => "  NOT SHOWN: no reactivated dormant account".into(),
+        });
         tell.say(format!(
             "  Graph pacing under Microsoft's published limits waited {} s on the emulator's clock",
             waits.waited().as_secs()
         ));
         let failed = first.failed() || second.failed() || third.failed();
-        anyhow::Ok(failed || !late_once || digest.is_none() || file.written != file.distinct)
+        let missing = digest.is_none() || credential.is_none() || reactivated.is_none();
+        anyhow::Ok(failed || !late_once || missing || file.written != file.distinct)
     }
     .await;
     emulator.stop().await;

@@ -12,6 +12,7 @@ mod never;
 mod role;
 mod sign_in;
 mod user;
+mod workload;
 
 pub use audit::{
     AppIdentity, AuditActivityInitiator, DirectoryAudit, ModifiedProperty, TargetResource,
@@ -27,6 +28,11 @@ pub use sign_in::{
     SignInStatus,
 };
 pub use user::{AssignedLicense, SignInActivity, User};
+pub use workload::{
+    AppCredentialSignInActivity, AppRoleAssignment, Application, FederatedIdentityCredential,
+    KeyCredential, LastSignIn, PasswordCredential, ServicePrincipal,
+    ServicePrincipalSignInActivity,
+};
 
 use serde::{Deserialize, Deserializer};
 

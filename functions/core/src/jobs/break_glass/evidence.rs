@@ -25,7 +25,7 @@ pub(super) fn error_code_meaning(code: i32) -> Option<&'static str> {
 }
 
 /// "Seattle, Washington, US", skipping the parts Graph left empty.
-pub(super) fn location_text(location: Option<&SignInLocation>) -> Option<String> {
+pub(crate) fn location_text(location: Option<&SignInLocation>) -> Option<String> {
     let l = location?;
     let parts: Vec<&str> = [&l.city, &l.state, &l.country_or_region]
         .into_iter()
@@ -35,13 +35,13 @@ pub(super) fn location_text(location: Option<&SignInLocation>) -> Option<String>
 }
 
 /// `data.subject` for an account: id plus whatever names the record carried.
-pub(super) fn subject(id: &str, upn: Option<&str>, display_name: Option<&str>) -> Value {
+pub(crate) fn subject(id: &str, upn: Option<&str>, display_name: Option<&str>) -> Value {
     json!({"id": id, "userPrincipalName": upn, "displayName": display_name})
 }
 
 /// The sign-in evidence of SPEC.md plus what an investigator needs next (CA status,
 /// authentication requirement from beta, correlation id).
-pub(super) fn sign_in_evidence(s: &SignIn, interactive: bool) -> serde_json::Map<String, Value> {
+pub(crate) fn sign_in_evidence(s: &SignIn, interactive: bool) -> serde_json::Map<String, Value> {
     let code = s.status.error_code;
     let mut e = serde_json::Map::new();
     let mut put = |k: &str, v: Value| {
@@ -84,14 +84,14 @@ pub(super) fn sign_in_evidence(s: &SignIn, interactive: bool) -> serde_json::Map
 /// The Entra admin center has no documented deep link to one sign-in entry: this opens the
 /// account's sign-in log, where `signInId` is the entry's "Request ID" (unconfirmed that the two
 /// always match). Global cloud host; national clouds use their own portals.
-pub(super) fn sign_in_log_link(user_id: &str) -> String {
+pub(crate) fn sign_in_log_link(user_id: &str) -> String {
     format!(
         "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/SignIns/userId/{user_id}"
     )
 }
 
 /// The account's audit log in the Entra admin center (same caveats as [`sign_in_log_link`]).
-pub(super) fn audit_log_link(user_id: &str) -> String {
+pub(crate) fn audit_log_link(user_id: &str) -> String {
     format!(
         "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/AuditLogs/userId/{user_id}"
     )

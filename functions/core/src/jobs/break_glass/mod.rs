@@ -14,7 +14,7 @@
 mod audits;
 mod blind;
 mod drill;
-mod evidence;
+pub(crate) mod evidence;
 mod reconcile;
 mod sign_ins;
 mod state;
