@@ -101,7 +101,7 @@ async fn scheduled_run_delivers_each_alert_once_across_invocations() {
             assert_eq!(error_type, "entrawatch.ActionRequired");
             assert_eq!(
                 message,
-                "scheduled input: unknown job \"brake-glass\"; expected break-glass, dormant or all"
+                "scheduled input: unknown job \"brake-glass\"; expected break-glass, dormant, workloads, watch or all"
             );
         }
         other => panic!("expected an error, got {other:?}"),

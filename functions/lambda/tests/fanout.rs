@@ -126,19 +126,30 @@ async fn scheduled_invocation_enqueues_one_message_per_tenant_that_configures_th
         .invoke(&json!({"job": "break-glass"}), "req-fan", BUDGET)
         .await
         .unwrap_or_else(|e| panic!("fan-out failed: {e}"));
-    assert_eq!(answer, json!({"job": "break-glass", "fanned_out": 3}));
+    // The frequent schedule also queues the watch of each tenant with a dormant (or workloads) section.
+    assert_eq!(answer, json!({"job": "break-glass", "fanned_out": 4}));
 
     let bodies = receive_all(&sqs, &queue).await;
-    assert_eq!(bodies.len(), 3, "{bodies:?}");
-    let tenants: HashSet<&str> = bodies
-        .iter()
-        .map(|b| b["tenant"].as_str().unwrap())
-        .collect();
-    assert_eq!(tenants, HashSet::from([CONTOSO, FABRIKAM, NORTHWIND]));
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    let of = |job: &str| -> HashSet<&str> {
+        bodies
+            .iter()
+            .filter(|b| b["job"] == job)
+            .map(|b| b["tenant"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        of("break-glass"),
+        HashSet::from([CONTOSO, FABRIKAM, NORTHWIND])
+    );
+    assert_eq!(of("watch"), HashSet::from([WOODGROVE]));
     for body in &bodies {
-        assert_eq!(body["job"], "break-glass");
         let id = body["id"].as_str().unwrap();
-        let prefix = format!("break-glass/{}/", body["tenant"].as_str().unwrap());
+        let prefix = format!(
+            "{}/{}/",
+            body["job"].as_str().unwrap(),
+            body["tenant"].as_str().unwrap()
+        );
         assert!(
             id.starts_with(&prefix) && id.ends_with('Z'),
             "{id}: job/tenant/minute"
@@ -164,14 +175,14 @@ async fn scheduled_invocation_enqueues_one_message_per_tenant_that_configures_th
     assert!(receive_all(&sqs, &queue).await.is_empty());
 
     // `all` fans out one message per (job, tenant) the configuration has: three break-glass
-    // messages and one dormant (only woodgrove configures the scan).
+    // messages, one dormant and one watch (only woodgrove configures the scan).
     function
         .invoke(&json!({"job": "all"}), "req-fan-all", BUDGET)
         .await
         .unwrap();
     let bodies = receive_all(&sqs, &queue).await;
     let dormant: Vec<&Value> = bodies.iter().filter(|b| b["job"] == "dormant").collect();
-    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    assert_eq!(bodies.len(), 5, "{bodies:?}");
     assert_eq!(dormant.len(), 1);
     assert_eq!(dormant[0]["tenant"], WOODGROVE);
 }
