@@ -120,7 +120,7 @@ keyId = "{KEXP}"
 appId = "{lapsed_app}"
 keyType = "secret"
 credentialOrigin = "application"
-expirationDate = "-3d"
+expirationDate = "2026-11-19T06:00:00Z"
 signInActivity = {{ lastSignInDateTime = "-5d" }}
 "#,
         first_party = sp(9),
