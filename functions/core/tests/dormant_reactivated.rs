@@ -15,7 +15,7 @@ use entrawatch_core::alert::{types, Severity};
 use entrawatch_core::config::DormantConfig;
 use entrawatch_core::graph::GraphPort;
 use entrawatch_core::jobs::dormant;
-use entrawatch_core::state::{FindingStatus, Stores};
+use entrawatch_core::state::{Finding, FindingStatus, Stores};
 use entrawatch_emulator::Emulator;
 use state_support::fixtures::Fixture;
 
@@ -167,6 +167,46 @@ async fn a_new_fido2_key_and_a_sign_in_each_reactivate_once<F: Fixture>(f: F) {
     );
 }
 
+async fn with_more_findings_than_fit_in_memory_each_account_that_comes_back_is_looked_up<
+    F: Fixture,
+>(
+    f: F,
+) {
+    let stores = Stores::new(f.open().await);
+    let emu = start(scenario(true, false, &body())).await;
+    scan(&emu, &stores).await;
+    // Findings of other accounts, enough that the watch stops reading them all.
+    for i in 0..=dormant::reactivation::FINDINGS_IN_MEMORY {
+        let key = format!("0e000000-0000-4000-8000-{i:012x}");
+        stores
+            .findings
+            .put_finding(&Finding {
+                tenant: TENANT.into(),
+                job: dormant::JOB.into(),
+                key: key.clone(),
+                status: FindingStatus::Open,
+                first_seen: 0,
+                last_notified: Some(0),
+                resolved_at: None,
+                data: serde_json::json!({"subject": {"id": key}, "evidence": {}}),
+                expires_at: None,
+            })
+            .await
+            .unwrap();
+    }
+    emu.clock().advance(Duration::minutes(5));
+    let outcome = watch(&emu, &stores).await;
+    assert!(outcome.open_findings > dormant::reactivation::FINDINGS_IN_MEMORY);
+    assert_eq!(outcome.alerts, 2, "{outcome:?}");
+    let sprayed = stores
+        .findings
+        .get_finding(TENANT, dormant::JOB, SPRAYED)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sprayed.status, FindingStatus::Open);
+}
+
 async fn without_open_findings_the_watch_sends_nothing<F: Fixture>(f: F) {
     let stores = Stores::new(f.open().await);
     let emu = start(scenario(true, false, &body())).await;
@@ -179,5 +219,6 @@ async fn without_open_findings_the_watch_sends_nothing<F: Fixture>(f: F) {
 
 conformance!(
     a_new_fido2_key_and_a_sign_in_each_reactivate_once,
+    with_more_findings_than_fit_in_memory_each_account_that_comes_back_is_looked_up,
     without_open_findings_the_watch_sends_nothing,
 );

@@ -46,6 +46,72 @@ const SOURCES: [AuditSource; 2] = [
     AuditSource::LoggedByService("Device Registration Service"),
 ];
 
+/// Up to this many findings are read into memory each run; a tenant with more (a large tenant's first scans) is
+/// matched by looking up the finding of each account that signs in instead: bounded by the sign-ins, not by the
+/// findings, so a tenant with 200,000 dormant accounts does not read them all every five minutes.
+pub const FINDINGS_IN_MEMORY: usize = 2_000;
+
+/// The open findings a run matches against.
+enum OpenFindings {
+    All(HashMap<String, Finding>),
+    /// Looked up per account, each at most once a run.
+    Lookup(HashMap<String, Option<Finding>>),
+}
+
+impl OpenFindings {
+    async fn read(ctx: &JobContext) -> Result<(OpenFindings, usize), JobError> {
+        let listed = ctx
+            .stores
+            .findings
+            .list_findings_after(&ctx.tenant.id, JOB, None, FINDINGS_IN_MEMORY + 1)
+            .await?;
+        if listed.len() > FINDINGS_IN_MEMORY {
+            return Ok((OpenFindings::Lookup(HashMap::new()), listed.len()));
+        }
+        let open: HashMap<String, Finding> = listed
+            .into_iter()
+            .filter(|f| f.status == FindingStatus::Open)
+            .map(|f| (f.key.to_ascii_lowercase(), f))
+            .collect();
+        let n = open.len();
+        Ok((OpenFindings::All(open), n))
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, OpenFindings::All(m) if m.is_empty())
+    }
+
+    async fn get(&mut self, ctx: &JobContext, user: &str) -> Result<Option<Finding>, JobError> {
+        match self {
+            OpenFindings::All(m) => Ok(m.get(user).cloned()),
+            OpenFindings::Lookup(cache) => {
+                if let Some(known) = cache.get(user) {
+                    return Ok(known.clone());
+                }
+                let found = ctx
+                    .stores
+                    .findings
+                    .get_finding(&ctx.tenant.id, JOB, user)
+                    .await?
+                    .filter(|f| f.status == FindingStatus::Open);
+                cache.insert(user.to_string(), found.clone());
+                Ok(found)
+            }
+        }
+    }
+
+    fn remove(&mut self, user: &str) {
+        match self {
+            OpenFindings::All(m) => {
+                m.remove(user);
+            }
+            OpenFindings::Lookup(cache) => {
+                cache.insert(user.to_string(), None);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WatchState {
@@ -59,6 +125,8 @@ struct WatchState {
 /// What one watch did.
 #[derive(Debug, Default, PartialEq)]
 pub struct ReactivationOutcome {
+    /// Open findings matched against; above [`FINDINGS_IN_MEMORY`], the findings listed (each account that signs in
+    /// is then looked up).
     pub open_findings: usize,
     pub examined: usize,
     pub alerts: usize,
@@ -76,16 +144,8 @@ pub async fn watch(ctx: &JobContext) -> Result<ReactivationOutcome, JobError> {
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
     let mut outcome = ReactivationOutcome::default();
-    let mut open: HashMap<String, Finding> = ctx
-        .stores
-        .findings
-        .list_findings(tenant, JOB)
-        .await?
-        .into_iter()
-        .filter(|f| f.status == FindingStatus::Open)
-        .map(|f| (f.key.to_ascii_lowercase(), f))
-        .collect();
-    outcome.open_findings = open.len();
+    let (mut open, count) = OpenFindings::read(ctx).await?;
+    outcome.open_findings = count;
     let from = match state.to {
         Some(to) => ctx.now_epoch().min(to) - OVERLAP_MINUTES * 60,
         None => (ctx.now - Duration::hours(FIRST_LOOK_HOURS)).timestamp(),
@@ -120,7 +180,7 @@ fn last_activity(f: &Finding) -> Option<DateTime<Utc>> {
 async fn read_sign_ins(
     ctx: &JobContext,
     window: &TimeWindow,
-    open: &mut HashMap<String, Finding>,
+    open: &mut OpenFindings,
     state: &mut WatchState,
     outcome: &mut ReactivationOutcome,
 ) -> Result<(), JobError> {
@@ -153,12 +213,14 @@ async fn read_sign_ins(
                 continue;
             }
             let user = s.user_id.to_ascii_lowercase();
-            let Some(f) = open.get(&user) else { continue };
-            if last_activity(f).is_some_and(|t| s.created_date_time <= t) {
+            let Some(f) = open.get(ctx, &user).await? else {
+                continue;
+            };
+            if last_activity(&f).is_some_and(|t| s.created_date_time <= t) {
                 continue;
             }
-            let alert = sign_in_alert(ctx, f, s);
-            reactivate(ctx, open, &user, alert, &s.id, state, outcome).await?;
+            let alert = sign_in_alert(ctx, &f, s);
+            reactivate(ctx, open, f, alert, &s.id, state, outcome).await?;
         }
         match page.next_link {
             Some(next) => link = Some(next),
@@ -171,7 +233,7 @@ async fn read_audits(
     ctx: &JobContext,
     source: AuditSource,
     window: &TimeWindow,
-    open: &mut HashMap<String, Finding>,
+    open: &mut OpenFindings,
     state: &mut WatchState,
     outcome: &mut ReactivationOutcome,
 ) -> Result<(), JobError> {
@@ -215,9 +277,11 @@ async fn read_audits(
                 .filter_map(|t| t.id.as_ref().map(|i| i.to_ascii_lowercase()))
                 .collect();
             for user in users {
-                let Some(f) = open.get(&user) else { continue };
-                let alert = audit_alert(ctx, f, a);
-                reactivate(ctx, open, &user, alert, &a.id, state, outcome).await?;
+                let Some(f) = open.get(ctx, &user).await? else {
+                    continue;
+                };
+                let alert = audit_alert(ctx, &f, a);
+                reactivate(ctx, open, f, alert, &a.id, state, outcome).await?;
             }
         }
         match page.next_link {
@@ -231,16 +295,14 @@ async fn read_audits(
 /// alerts again rather than never).
 async fn reactivate(
     ctx: &JobContext,
-    open: &mut HashMap<String, Finding>,
-    user: &str,
+    open: &mut OpenFindings,
+    mut finding: Finding,
     alert: Alert,
     event_id: &str,
     state: &mut WatchState,
     outcome: &mut ReactivationOutcome,
 ) -> Result<(), JobError> {
-    let Some(mut finding) = open.remove(user) else {
-        return Ok(());
-    };
+    open.remove(&finding.key.to_ascii_lowercase());
     if ctx.outbox.record(&alert, ctx.now_epoch()).await? == Recorded::New {
         outcome.alerts += 1;
     }

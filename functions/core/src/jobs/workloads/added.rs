@@ -300,6 +300,86 @@ async fn judge(
 mod tests {
     use super::*;
 
+    fn audit(activity: &str, result: &str, old: &str, new: &str) -> DirectoryAudit {
+        serde_json::from_value(serde_json::json!({
+            "id": "a", "activityDateTime": "2026-12-01T10:00:00Z", "activityDisplayName": activity,
+            "result": result, "category": "ApplicationManagement",
+            "targetResources": [{"id": "app", "type": "Application", "modifiedProperties": [
+                {"displayName": "KeyDescription", "oldValue": old, "newValue": new}]}]
+        }))
+        .expect("audit")
+    }
+
+    #[test]
+    fn additions_are_told_from_removals_failures_and_other_activities() {
+        let one = r#"["[KeyIdentifier=11111111-0000-4000-8000-000000000001,KeyType=Password]"]"#;
+        let two = r#"["[KeyIdentifier=11111111-0000-4000-8000-000000000001,KeyType=Password]","[KeyIdentifier=11111111-0000-4000-8000-000000000002,KeyType=Password]"]"#;
+        // Entra's en dash and trailing space, REFERENCE.md's hyphen, any case.
+        for name in [
+            "Update application – Certificates and secrets management ",
+            "Update application - Certificates and secrets management",
+            "update application - certificates and secrets MANAGEMENT",
+        ] {
+            assert_eq!(
+                added_kind(&audit(name, "success", one, two)),
+                Some("password or certificate"),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            added_kind(&audit(
+                "Add service principal credentials",
+                "success",
+                "[]",
+                one
+            )),
+            Some("password or certificate")
+        );
+        assert_eq!(
+            added_kind(&audit(
+                "Update application – Certificates and secrets management",
+                "success",
+                two,
+                one
+            )),
+            None,
+            "a removal"
+        );
+        assert_eq!(
+            added_kind(&audit(
+                "Update application – Certificates and secrets management",
+                "failure",
+                one,
+                two
+            )),
+            None,
+            "a failed attempt added nothing"
+        );
+        assert_eq!(
+            added_kind(&audit("Update application", "success", one, two)),
+            None
+        );
+        assert_eq!(
+            added_kind(&audit(
+                "Add federated identity credential",
+                "success",
+                "",
+                ""
+            )),
+            Some("federated")
+        );
+        // Nothing named either side: counted as an addition, which must not be missed.
+        assert_eq!(
+            added_kind(&audit(
+                "Add service principal credentials",
+                "success",
+                "",
+                ""
+            )),
+            Some("password or certificate")
+        );
+    }
+
     #[test]
     fn key_descriptions_name_their_key_ids() {
         let v = r#"["[KeyIdentifier=0A1b2c3d-0000-4000-8000-000000000001,KeyType=Password,KeyUsage=Verify,DisplayName=ci]","[KeyIdentifier=0a1b2c3d-0000-4000-8000-000000000002,KeyType=AsymmetricX509Cert]"]"#;
