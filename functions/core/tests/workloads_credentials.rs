@@ -172,7 +172,7 @@ async fn each_credential_is_alerted_once_per_stage_and_resolved_when_removed<F: 
     let used = recorded(&stores)
         .await
         .into_iter()
-        .find(|a| a.evidence["keyId"] == KUSED)
+        .find(|a| a.evidence.get("keyId").is_some_and(|k| k == KUSED))
         .unwrap();
     assert_eq!(used.evidence["usedAfterExpiry"], "2026-11-21T06:00:00Z");
     assert_eq!(used.evidence["credentialType"], "certificate");
@@ -181,7 +181,7 @@ async fn each_credential_is_alerted_once_per_stage_and_resolved_when_removed<F: 
     let lapsed = recorded(&stores)
         .await
         .into_iter()
-        .find(|a| a.evidence["keyId"] == KEXP)
+        .find(|a| a.evidence.get("keyId").is_some_and(|k| k == KEXP))
         .unwrap();
     assert_eq!(lapsed.evidence["usedAfterExpiry"], "not since expiry");
     assert_eq!(
@@ -293,7 +293,7 @@ async fn without_p1_the_credential_alerts_still_come_with_a_note<F: Fixture>(f: 
     let used = recorded(&stores)
         .await
         .into_iter()
-        .find(|a| a.evidence["keyId"] == KUSED)
+        .find(|a| a.evidence.get("keyId").is_some_and(|k| k == KUSED))
         .unwrap();
     assert_eq!(used.evidence["usedAfterExpiry"], "unknown");
     for needle in [

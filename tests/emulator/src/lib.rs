@@ -25,6 +25,7 @@ mod state;
 mod tenant;
 mod throttle;
 mod timefmt;
+mod workloads;
 
 pub use app_stats::{Answered, AppStats};
 pub use cli::{run, run_cli, serve_until_ctrl_c, EmulatorArgs};

@@ -168,6 +168,11 @@ fn tenant(spec: &ManyTenantsSpec, k: u16, app: &AppSpec) -> (TenantSpec, Generat
         role_definitions: Vec::new(),
         group_eligibility_schedules: Vec::new(),
         generator: None,
+        applications: Vec::new(),
+        app_role_assignments: Vec::new(),
+        app_credential_sign_in_activities: Vec::new(),
+        service_principal_sign_in_activities: Vec::new(),
+        workload_generator: None,
     };
     (spec, generated)
 }

@@ -10,13 +10,14 @@ use std::path::Path;
 const SAMPLE_TOML: &str = include_str!("../scenarios/sample.toml");
 
 /// The default application permissions of a scenario app (Graph docs `permissions-reference`).
-pub const DEFAULT_PERMISSIONS: [&str; 6] = [
+pub const DEFAULT_PERMISSIONS: [&str; 7] = [
     "User.Read.All",
     "AuditLog.Read.All",
     "Directory.Read.All",
     "RoleManagement.Read.Directory",
     "GroupMember.Read.All",
     "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+    "Application.Read.All",
 ];
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -48,6 +49,10 @@ pub struct ThrottleConfig {
     /// GET signInActivity: 10 requests per minute per app per tenant (Graph docs `throttling-limits`).
     #[serde(default = "sign_in_activity_budget")]
     pub sign_in_activity: Budget,
+    /// `$select=keyCredentials` on `/applications` and `/servicePrincipals`: 150 requests per minute per tenant
+    /// (Graph docs `application-list.md`, `serviceprincipal-list.md`).
+    #[serde(default = "key_credentials_budget")]
+    pub key_credentials: Budget,
     /// Identity and access reports: 122 requests per 10 s per app across all tenants together (Graph docs
     /// `throttling-limits`, 2025-01-14, "Identity and access reports service limits"): one multi-tenant app
     /// registration draws on this budget from every tenant at once.
@@ -71,6 +76,7 @@ impl Default for ThrottleConfig {
             sign_in_activity: sign_in_activity_budget(),
             reports_per_app: reports_per_app_budget(),
             sign_in_activity_per_app: sign_in_activity_budget(),
+            key_credentials: key_credentials_budget(),
             clock: ThrottleClock::Real,
         }
     }
@@ -104,6 +110,12 @@ fn reports_per_app_budget() -> Budget {
     Budget {
         requests: 122,
         per_seconds: 10,
+    }
+}
+fn key_credentials_budget() -> Budget {
+    Budget {
+        requests: 150,
+        per_seconds: 60,
     }
 }
 fn sign_in_activity_budget() -> Budget {
@@ -154,6 +166,33 @@ pub struct TenantSpec {
     pub group_eligibility_schedules: Vec<Value>,
     #[serde(default)]
     pub generator: Option<GeneratorSpec>,
+    /// Graph `application` objects (app registrations), with `passwordCredentials`, `keyCredentials` and an
+    /// optional `federatedIdentityCredentials` array served by its own route.
+    #[serde(default)]
+    pub applications: Vec<Value>,
+    /// `appRoleAssignment`s (`appRoleId`, `principalId`, `resourceId`): application permissions when the resource
+    /// is Microsoft Graph's service principal.
+    #[serde(default)]
+    pub app_role_assignments: Vec<Value>,
+    /// Beta `appCredentialSignInActivity` rows, served as written (the docs' own quirks included).
+    #[serde(default)]
+    pub app_credential_sign_in_activities: Vec<Value>,
+    /// Beta `servicePrincipalSignInActivity` rows.
+    #[serde(default)]
+    pub service_principal_sign_in_activities: Vec<Value>,
+    #[serde(default)]
+    pub workload_generator: Option<WorkloadGeneratorSpec>,
+}
+
+/// Generated app registrations and service principals (`workloads.rs`): item `i` is a pure function of
+/// `(seed, i)`, listed after the scenario's own.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadGeneratorSpec {
+    pub service_principals: u64,
+    pub applications: u64,
+    #[serde(default)]
+    pub seed: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

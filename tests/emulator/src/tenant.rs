@@ -4,6 +4,7 @@ use crate::generator::Generator;
 use crate::keys::KeyRing;
 use crate::scenario::{AppSpec, GroupSpec, TenantSpec};
 use crate::timefmt;
+use crate::workloads::{WorkloadGenerator, Workloads};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ pub struct TenantState {
     pub role_eligibility_schedules: Vec<Value>,
     pub role_definitions: Vec<Value>,
     pub group_eligibility_schedules: Vec<Value>,
+    pub workloads: Workloads,
     pub keys: KeyRing,
 }
 
@@ -189,6 +191,18 @@ impl TenantState {
                 spec.role_definitions.clone()
             },
             group_eligibility_schedules: normalize_all(&spec.group_eligibility_schedules),
+            workloads: Workloads {
+                applications: normalize_all(&spec.applications),
+                app_role_assignments: normalize_all(&spec.app_role_assignments),
+                credential_activities: normalize_all(&spec.app_credential_sign_in_activities),
+                service_principal_activities: normalize_all(
+                    &spec.service_principal_sign_in_activities,
+                ),
+                generator: spec
+                    .workload_generator
+                    .clone()
+                    .map(|g| WorkloadGenerator::new(g, start, &spec.id)),
+            },
             keys: KeyRing::new(spec.signing_key_pem.clone()),
         })
     }

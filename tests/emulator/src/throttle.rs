@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub enum Bucket {
     Reports,
     SignInActivity,
+    /// `$select=keyCredentials` on applications and service principals (per tenant).
+    KeyCredentials,
 }
 
 /// Whose requests a window counts: one app in one tenant, or one app in every tenant together.

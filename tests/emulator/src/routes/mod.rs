@@ -10,6 +10,7 @@ pub(crate) use roles::builtin_role_definitions;
 mod signins;
 mod user_filter;
 mod users;
+mod workloads;
 
 use crate::errors::{GraphError, REQUEST_ID};
 use crate::odata::{QueryOptions, Version};
@@ -62,6 +63,32 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(groups::transitive_members),
         )
         .route("/{seg}/groups/{id}/members", get(groups::members))
+        .route("/{seg}/applications", get(workloads::applications))
+        .route("/{seg}/applications/{id}", get(workloads::application))
+        .route(
+            "/{seg}/applications/{id}/federatedIdentityCredentials",
+            get(workloads::federated_credentials),
+        )
+        .route(
+            "/{seg}/servicePrincipals",
+            get(workloads::service_principals),
+        )
+        .route(
+            "/{seg}/servicePrincipals/{id}/appRoleAssignedTo",
+            get(workloads::app_role_assigned_to),
+        )
+        .route(
+            "/{seg}/servicePrincipals/{id}/appRoleAssignments",
+            get(workloads::app_role_assignments),
+        )
+        .route(
+            "/{seg}/reports/appCredentialSignInActivities",
+            get(workloads::credential_activities),
+        )
+        .route(
+            "/{seg}/reports/servicePrincipalSignInActivities",
+            get(workloads::service_principal_activities),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), around))
         .with_state(shared)
@@ -86,6 +113,10 @@ fn families(path: &str, query: &str) -> &'static [&'static str] {
         &["reports"]
     } else if path.contains("/users") && query.to_ascii_lowercase().contains("signinactivity") {
         &["sign_in_activity", "reports"]
+    } else if (path.contains("/applications") || path.contains("/servicePrincipals"))
+        && query.to_ascii_lowercase().contains("keycredentials")
+    {
+        &["directory", "key_credentials"]
     } else {
         &["directory"]
     }
