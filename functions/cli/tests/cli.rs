@@ -128,17 +128,24 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     assert_eq!(count(run1, "break_glass.sign_in_failed"), 1, "{run1}");
     assert_eq!(count(run1, "break_glass.account_changed"), 2, "{run1}");
     assert_eq!(count(run1, "dormant.digest"), 1, "{run1}");
+    // The workloads job: the backup app's secret, 12 days from expiry.
+    assert_eq!(count(run1, "workload.credential_expiring"), 1, "{run1}");
     assert!(
         run1.contains("Emergency account bg1@contoso.onmicrosoft.com signed in"),
         "{run1}"
     );
-    // Run 2: the late row arrives and adds nothing (alerted in run 1 under its id). Run 3: nothing.
-    assert_eq!(demo_alerts(run2), Vec::<&str>::new(), "{run2}");
+    // Run 2: the late row arrives and adds nothing (alerted in run 1 under its id); the dormant account that
+    // signed in after run 1 is alerted by the frequent run's watch. Run 3: nothing.
+    assert_eq!(
+        demo_alerts(run2),
+        vec!["[high] dormant.reactivated: Dormant account megan.bowen@contoso.onmicrosoft.com signed in"],
+        "{run2}"
+    );
     let (run3, showed) = run3.split_once("\nwhat this showed:").expect("summary");
     assert_eq!(demo_alerts(run3), Vec::<&str>::new(), "{run3}");
     // Each alert once on stdout: the lines above are the only place an alert appears.
     let all = demo_alerts(&stdout);
-    assert_eq!(all.len(), 6, "{stdout}");
+    assert_eq!(all.len(), 8, "{stdout}");
     let distinct: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!(
         distinct.len(),
@@ -147,7 +154,7 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     );
     assert!(
         showed.contains(
-            "nothing alerted twice: 6 alert(s) in the sink, 6 distinct id(s); run 3 added 0"
+            "nothing alerted twice: 8 alert(s) in the sink, 8 distinct id(s); run 3 added 0"
         ),
         "{showed}"
     );
