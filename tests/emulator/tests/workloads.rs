@@ -8,7 +8,8 @@ use common::*;
 use entrawatch_emulator::{Emulator, Scenario};
 use serde_json::Value;
 
-/// Two explicit apps (one with a federated credential), Microsoft Graph's service principal, a grant of
+/// Beside the sample's backup app and Microsoft Graph's service principal: two apps (one with a federated
+/// credential), Payroll's service principal, a grant of
 /// `RoleManagement.ReadWrite.Directory`, one activity row of each report; `extra` is appended to the tenant.
 fn scenario(extra: &str) -> Scenario {
     sample_with(&format!(
@@ -25,12 +26,6 @@ federatedIdentityCredentials = [{{ id = "f0000000-0000-4000-8000-000000000001", 
 id = "a0000000-0000-4000-8000-000000000002"
 appId = "a1000000-0000-4000-8000-000000000002"
 displayName = "Wiki"
-
-[[tenants.service_principals]]
-id = "5e000000-0000-4000-8000-0000000000a0"
-appId = "00000003-0000-0000-c000-000000000000"
-displayName = "Microsoft Graph"
-servicePrincipalType = "Application"
 
 [[tenants.service_principals]]
 id = "5e000000-0000-4000-8000-0000000000a1"
@@ -78,7 +73,7 @@ async fn applications_honour_select_top_and_paging_and_refuse_unknown_properties
         "/v1.0/applications?$select=id,appId,keyCredentials&$top=999",
     )
     .await;
-    assert_eq!(all.len(), 2502, "2 explicit, 2,500 generated");
+    assert_eq!(all.len(), 2503, "the sample's, these 2 and 2,500 generated");
     let first = all[0].as_object().unwrap();
     let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
     keys.sort();
@@ -155,7 +150,7 @@ async fn service_principals_filter_on_app_id_and_type_and_refuse_other_filters()
     assert_eq!(
         all.len(),
         10_003,
-        "the sample's, these two and 10,000 generated, in 11 pages"
+        "the sample's 2, this one and 10,000 generated, in 11 pages"
     );
     let managed = get_all(
         &emu,

@@ -191,10 +191,12 @@ mod tests {
         b.hold("other", "t9", &[Family::Reports], 60_000)
             .await
             .unwrap();
-        assert_eq!(
-            b.take(&other_app, true, 2_000).await.unwrap(),
-            Some(Duration::from_secs(58)),
-            "a 429 in one tenant holds the app in every tenant"
+        // The store decides at the time it gets to the decision (`at_decision`): a loaded machine may make that a
+        // few milliseconds after 2 s.
+        let wait = b.take(&other_app, true, 2_000).await.unwrap();
+        assert!(
+            wait.is_some_and(|w| w <= Duration::from_secs(58) && w > Duration::from_millis(57_500)),
+            "a 429 in one tenant holds the app in every tenant: {wait:?}"
         );
     }
 }

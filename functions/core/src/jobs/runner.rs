@@ -2,8 +2,8 @@
 //! they record as they go. The CLI's `entrawatch run` and the scheduled Lambda functions both
 //! call [`run_jobs`]; only how they build sinks, stores and `now` differs.
 //!
-//! One time budget covers the whole run and is shared by its tenants: up to [`TENANTS_AT_ONCE`]
-//! tenants run side by side, each job gets what is left of the budget (less a reserve for the last
+//! The jobs run one after the other, each across every tenant (break-glass for all tenants first), and
+//! one time budget covers the whole run: up to [`TENANTS_AT_ONCE`] tenants run side by side, each job gets what is left of the budget (less a reserve for the last
 //! delivery), a job that would not fit is not started and is reported as retryable, and the outbox
 //! is dispatched after every (tenant, job), so a throttled tenant never holds back another
 //! tenant's critical alert.
@@ -104,64 +104,97 @@ pub async fn run_jobs_with(run: JobRun<'_>, progress: Progress) -> RunSummary {
     } else {
         selected
     };
+    // Each (tenant, job) a visit: jobs run one after the other across every tenant (break-glass for all, then
+    // the watches, ...), so a slow job of one tenant never delays another tenant's emergency-account read, and a
+    // tenant's later job finds its per-tenant Graph window (5 reports requests per 10 s) cleared by the time the
+    // other tenants' earlier job has run.
+    let visits = selected.len() * run.jobs.len();
     let tenants_done = (selected.len() > 1).then(|| {
         let jobs: Vec<&str> = run.jobs.iter().map(|j| j.as_str()).collect();
-        let all = Extent::Exact(selected.len() as u64);
-        progress.start(format!("run {}", jobs.join(", ")), "tenants", all)
+        let unit = if run.jobs.len() == 1 {
+            "tenants"
+        } else {
+            "tenant jobs"
+        };
+        progress.start(
+            format!("run {}", jobs.join(", ")),
+            unit,
+            Extent::Exact(visits as u64),
+        )
     });
     let outputs = JobOutputs {
         outbox,
         progress,
         started_ms: crate::graph::wall_epoch_ms(),
     };
-    // Futures built in a loop, not by a closure over references, so the run stays `Send` for
-    // callers that spawn it.
-    let mut tenant_runs = Vec::new();
-    for (i, tenant) in selected.into_iter().enumerate() {
-        tenant_runs.push(run_tenant(&run, &outputs, &budget, &delivery, i, tenant));
+    // One Graph client per tenant for the whole run, built on first use: its jobs share token and pacing.
+    let clients: Vec<Mutex<TenantClient>> = selected
+        .iter()
+        .map(|_| Mutex::new(TenantClient::default()))
+        .collect();
+    let mut per_tenant: Vec<(usize, usize, TenantJobResult)> = Vec::new();
+    for (j, &job) in run.jobs.iter().enumerate() {
+        // Futures built in a loop, not by a closure over references, so the run stays `Send` for callers that
+        // spawn it.
+        let mut visits = Vec::new();
+        for (i, tenant) in selected.iter().enumerate() {
+            let visit = Visit {
+                index: i,
+                job,
+                tenant,
+                client: &clients[i],
+            };
+            visits.push(run_tenant(&run, &outputs, &budget, &delivery, visit));
+        }
+        let done: Vec<Option<(usize, TenantJobResult)>> = futures::stream::iter(visits)
+            .buffer_unordered(TENANTS_AT_ONCE)
+            .inspect(|_| {
+                if let Some(task) = &tenants_done {
+                    task.advance(1);
+                }
+            })
+            .collect()
+            .await;
+        per_tenant.extend(done.into_iter().flatten().map(|(i, r)| (i, j, r)));
     }
-    let mut per_tenant: Vec<(usize, Vec<TenantJobResult>)> = futures::stream::iter(tenant_runs)
-        .buffer_unordered(TENANTS_AT_ONCE)
-        .inspect(|_| {
-            if let Some(task) = &tenants_done {
-                task.advance(1);
-            }
-        })
-        .collect()
-        .await;
     if let Some(task) = tenants_done {
         task.finish();
     }
-    per_tenant.sort_by_key(|(i, _)| *i);
-    let results = per_tenant.into_iter().flat_map(|(_, r)| r).collect();
+    // Reported tenant by tenant, each tenant's jobs in the run's order.
+    per_tenant.sort_by_key(|(i, j, _)| (*i, *j));
+    let results = per_tenant.into_iter().map(|(_, _, r)| r).collect();
     delivery.dispatch_last(&budget).await;
     finish(&run, &budget, delivery, results, heartbeats).await
 }
 
-/// A tenant's jobs in order, each followed by a delivery.
+/// One job of one tenant of the run.
+struct Visit<'a> {
+    /// The tenant's place in the run, for the summary's order.
+    index: usize,
+    job: JobName,
+    tenant: &'a TenantConfig,
+    client: &'a Mutex<TenantClient>,
+}
+
+/// The visit's job, if its tenant configures it, followed by a delivery.
 async fn run_tenant(
     run: &JobRun<'_>,
     outputs: &JobOutputs,
     budget: &Budget,
     delivery: &Delivery,
-    index: usize,
-    tenant: &TenantConfig,
-) -> (usize, Vec<TenantJobResult>) {
-    // One Graph client per tenant, built on first use: its jobs share token and pacing.
-    let mut client = TenantClient::default();
-    let mut results = Vec::new();
-    for &job in run.jobs {
-        if !configures(tenant, job) {
-            continue;
-        }
-        let result = match budget.for_job() {
-            Some(time) => run_tenant_job(run, outputs, tenant, job, &mut client, time).await,
-            None => not_started(tenant, job, budget),
-        };
-        results.push(result);
-        delivery.dispatch(budget).await;
+    visit: Visit<'_>,
+) -> Option<(usize, TenantJobResult)> {
+    let (job, tenant) = (visit.job, visit.tenant);
+    if !configures(tenant, job) {
+        return None;
     }
-    (index, results)
+    let mut client = visit.client.lock().await;
+    let result = match budget.for_job() {
+        Some(time) => run_tenant_job(run, outputs, tenant, job, &mut client, time).await,
+        None => not_started(tenant, job, budget),
+    };
+    delivery.dispatch(budget).await;
+    Some((visit.index, result))
 }
 
 fn not_started(tenant: &TenantConfig, job: JobName, budget: &Budget) -> TenantJobResult {
