@@ -180,6 +180,7 @@ fn scaled_pacing() -> PacingLimits {
         sign_in_activity: Some(RateWindow::new(2, Duration::from_secs(2))),
         directory: None,
         key_credentials: None,
+        conditional_access: None,
     }
 }
 

@@ -128,6 +128,7 @@ async fn pacing_keeps_the_reports_throttle_from_ever_answering_429() -> Result<(
             sign_in_activity: window,
             directory: None,
             key_credentials: None,
+            conditional_access: None,
         },
         ..fast_options()
     };

@@ -123,6 +123,7 @@ async fn audits_targeting_an_account_are_listed() -> Result<(), GraphError> {
     let page = client
         .list_directory_audits(
             &AuditQuery {
+                also_logged_by: None,
                 target_ids: vec![BG1.into()],
                 window,
             },

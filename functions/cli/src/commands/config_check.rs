@@ -170,6 +170,7 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
     probes.push(Probe {
         what: "directory audits (AuditLog.Read.All)",
         request: GraphRequest::directory_audits(&AuditQuery {
+            also_logged_by: None,
             target_ids: vec![audit_target],
             window,
         }),

@@ -19,6 +19,7 @@ pub mod types {
     pub const BREAK_GLASS_SIGN_IN_FAILED: &str = "break_glass.sign_in_failed";
     pub const BREAK_GLASS_ACCOUNT_CHANGED: &str = "break_glass.account_changed";
     pub const BREAK_GLASS_DRILL_OVERDUE: &str = "break_glass.drill_overdue";
+    pub const BREAK_GLASS_POSTURE: &str = "break_glass.posture";
     pub const MONITORING_BLIND: &str = "monitoring.blind";
     pub const DORMANT_ACCOUNT: &str = "dormant.account";
     pub const DORMANT_DIGEST: &str = "dormant.digest";

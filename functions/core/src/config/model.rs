@@ -154,6 +154,11 @@ pub struct BreakGlassConfig {
     /// at once. Defaults to 60 minutes.
     #[serde(default = "default_blind_after_minutes")]
     pub blind_after_minutes: u32,
+    /// Checks that each account will work when needed (`break_glass.posture`): excluded from every enabled
+    /// Conditional Access policy that applies to it, a phishing-resistant method, a permanent Global
+    /// Administrator. Hourly, and in the run that sees a Conditional Access policy change.
+    #[serde(default = "yes")]
+    pub posture: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

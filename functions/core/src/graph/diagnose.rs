@@ -142,11 +142,17 @@ pub(crate) fn permission_for(path: &str) -> &'static str {
     } else if path.contains("/applications") || path.contains("/servicePrincipals") {
         // Graph docs `application-list.md`, `serviceprincipal-list.md`, `serviceprincipal-list-approleassignedto.md`.
         "Application.Read.All"
+    } else if path.contains("/identity/conditionalAccess/") {
+        // Graph docs `conditionalaccessroot-list-policies.md`.
+        "Policy.Read.All"
+    } else if path.contains("/authentication/methods") {
+        // Graph docs `authentication-list-methods.md`.
+        "UserAuthenticationMethod.Read.All"
     } else if path.contains("/privilegedAccess/group/") {
         "PrivilegedEligibilitySchedule.Read.AzureADGroup"
     } else if path.contains("/roleManagement/") {
         "RoleManagement.Read.Directory"
-    } else if path.contains("/transitiveMembers") {
+    } else if path.contains("/transitiveMembers") || path.contains("/transitiveMemberOf") {
         "GroupMember.Read.All"
     } else {
         "User.Read.All and AuditLog.Read.All"

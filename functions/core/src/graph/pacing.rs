@@ -25,6 +25,10 @@ pub enum Family {
     /// `/applications` or `/servicePrincipals` selecting `keyCredentials`: 150 requests a minute per tenant (Graph
     /// docs `application-list.md`, `serviceprincipal-list.md`), counted here and under `Directory`.
     KeyCredentials,
+    /// `/identity/conditionalAccess/*`: one request per second per tenant for all apps, and its 429s carry no
+    /// `Retry-After` (Graph docs `throttling-limits.md`, "Identity protection and Conditional Access"; REFERENCE
+    /// §4).
+    ConditionalAccess,
 }
 
 impl Family {
@@ -37,7 +41,9 @@ impl Family {
         let selects_key_credentials = url
             .query_pairs()
             .any(|(name, value)| name == "$select" && value.contains("keyCredentials"));
-        if path.contains("/auditLogs/") || path.contains("/reports/") {
+        if path.contains("/identity/conditionalAccess/") {
+            &[Family::ConditionalAccess]
+        } else if path.contains("/auditLogs/") || path.contains("/reports/") {
             &[Family::Reports]
         } else if selects_key_credentials
             && (path.contains("/applications") || path.contains("/servicePrincipals"))
@@ -56,6 +62,7 @@ impl Family {
             Family::SignInActivity => 1,
             Family::Directory => 2,
             Family::KeyCredentials => 3,
+            Family::ConditionalAccess => 4,
         }
     }
 }
@@ -103,7 +110,7 @@ impl FamilyState {
 /// Per-client pacing state for all families.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    pub(super) families: Mutex<[FamilyState; 4]>,
+    pub(super) families: Mutex<[FamilyState; 5]>,
 }
 
 impl Pacer {
@@ -119,6 +126,7 @@ impl Pacer {
                 state(limits.sign_in_activity),
                 state(limits.directory),
                 state(limits.key_credentials),
+                state(limits.conditional_access),
             ]),
         }
     }
@@ -179,7 +187,16 @@ pub(super) mod tests {
             sign_in_activity: None,
             directory: None,
             key_credentials: None,
+            conditional_access: None,
         })
+    }
+
+    #[test]
+    fn conditional_access_is_its_own_family() {
+        let families = Family::of(&url(
+            "https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies",
+        ));
+        assert_eq!(families, &[Family::ConditionalAccess]);
     }
 
     #[test]

@@ -11,8 +11,9 @@ use tokio::time::Instant;
 use super::client::GraphClient;
 use super::error::GraphError;
 use super::model::{
-    AppCredentialSignInActivity, AppRoleAssignment, Application, DirectoryAudit, DirectoryObject,
-    FederatedIdentityCredential, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
+    AppCredentialSignInActivity, AppRoleAssignment, Application, AuthenticationMethod,
+    ConditionalAccessPolicy, DirectoryAudit, DirectoryObject, FederatedIdentityCredential,
+    GroupEligibilitySchedule, RoleAssignment, RoleAssignmentScheduleInstance, RoleDefinition,
     RoleEligibilitySchedule, ServicePrincipal, ServicePrincipalSignInActivity, SignIn, User,
 };
 use super::pacing::Family;
@@ -181,6 +182,51 @@ pub trait GraphPort: Send + Sync {
         _window: &TimeWindow,
         _next_link: Option<&str>,
     ) -> Result<Page<DirectoryAudit>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Conditional Access policies (posture checks). Defaults, like the workload reads, to "none here" for
+    /// test fakes of the other jobs.
+    async fn list_conditional_access_policies(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<ConditionalAccessPolicy>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// The groups a user is a transitive member of.
+    async fn list_user_groups(
+        &self,
+        _user_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<DirectoryObject>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// The authentication methods registered for a user.
+    async fn list_authentication_methods(
+        &self,
+        _user_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<AuthenticationMethod>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Active role assignments of one principal.
+    async fn list_role_assignments_of(
+        &self,
+        _principal_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignment>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// PIM's active role assignment instances of one principal (P2).
+    async fn list_role_assignment_instances_of(
+        &self,
+        _principal_id: &str,
+        _next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignmentScheduleInstance>, GraphError> {
         Ok(Page::of(Vec::new(), None))
     }
 
@@ -383,6 +429,53 @@ impl GraphPort for GraphClient {
     ) -> Result<Page<DirectoryAudit>, GraphError> {
         self.page(&GraphRequest::audits_from(source, window), next_link)
             .await
+    }
+
+    async fn list_conditional_access_policies(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<ConditionalAccessPolicy>, GraphError> {
+        self.page(&GraphRequest::conditional_access_policies(), next_link)
+            .await
+    }
+
+    async fn list_user_groups(
+        &self,
+        user_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<DirectoryObject>, GraphError> {
+        self.page(&GraphRequest::user_transitive_groups(user_id), next_link)
+            .await
+    }
+
+    async fn list_authentication_methods(
+        &self,
+        user_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<AuthenticationMethod>, GraphError> {
+        self.page(
+            &GraphRequest::user_authentication_methods(user_id),
+            next_link,
+        )
+        .await
+    }
+
+    async fn list_role_assignments_of(
+        &self,
+        principal_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignment>, GraphError> {
+        self.page(&GraphRequest::role_assignments_of(principal_id), next_link)
+            .await
+    }
+
+    async fn list_role_assignment_instances_of(
+        &self,
+        principal_id: &str,
+        next_link: Option<&str>,
+    ) -> Result<Page<RoleAssignmentScheduleInstance>, GraphError> {
+        let request = GraphRequest::role_assignment_schedule_instances_of(principal_id);
+        self.page(&request, next_link).await
     }
 
     async fn count_users(&self) -> Result<Option<u64>, GraphError> {

@@ -106,6 +106,7 @@ fn both_kinds_of_user_sign_in_share_one_beta_request() {
 #[test]
 fn quotes_in_ids_cannot_escape_the_filter_and_slashes_cannot_change_the_path() {
     let query = AuditQuery {
+        also_logged_by: None,
         target_ids: vec!["x' or 1 eq 1 or 'y".into()],
         window: window(),
     };
@@ -120,6 +121,7 @@ fn quotes_in_ids_cannot_escape_the_filter_and_slashes_cannot_change_the_path() {
 #[test]
 fn spaces_are_sent_as_percent_20() {
     let query = AuditQuery {
+        also_logged_by: None,
         target_ids: vec!["t".into()],
         window: window(),
     };
@@ -153,6 +155,7 @@ fn page_size_can_shrink_but_never_grow() {
 #[test]
 fn several_audit_targets_share_one_filter() {
     let query = AuditQuery {
+        also_logged_by: None,
         target_ids: vec!["a".into(), "b".into()],
         window: window(),
     };

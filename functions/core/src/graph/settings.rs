@@ -117,6 +117,8 @@ pub struct PacingLimits {
     pub directory: Option<RateWindow>,
     /// `/applications` and `/servicePrincipals` selecting `keyCredentials` (counted here and under `directory`).
     pub key_credentials: Option<RateWindow>,
+    /// Conditional Access policies: one a second per tenant, for all apps.
+    pub conditional_access: Option<RateWindow>,
 }
 
 impl PacingLimits {
@@ -127,6 +129,7 @@ impl PacingLimits {
             sign_in_activity: None,
             directory: None,
             key_credentials: None,
+            conditional_access: None,
         }
     }
 }
@@ -142,6 +145,8 @@ impl Default for PacingLimits {
             directory: Some(RateWindow::new(1_000, Duration::from_secs(10))),
             // Graph docs `application-list.md` / `serviceprincipal-list.md`: 150 a minute per tenant.
             key_credentials: Some(RateWindow::new(150, Duration::from_secs(60))),
+            // Graph docs `throttling-limits.md`: 1 a second per tenant, 429s without `Retry-After`.
+            conditional_access: Some(RateWindow::new(1, Duration::from_secs(1))),
         }
     }
 }

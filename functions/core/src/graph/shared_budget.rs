@@ -94,6 +94,11 @@ impl SharedBudget {
                     self.limits.sign_in_activity_per_minute,
                     60,
                 )),
+                // One a second per tenant for every app (Graph docs `throttling-limits.md`): a tenant window, not
+                // an app's, so two apps of one operator watching one tenant share it.
+                Family::ConditionalAccess => {
+                    specs.push(window(format!("tenant#{tenant}#conditional-access"), 1, 1))
+                }
                 // Per tenant only (150 a minute, Graph docs `application-list.md`): the client paces it.
                 Family::Directory | Family::KeyCredentials => {}
             }

@@ -9,6 +9,7 @@
 mod audit;
 mod directory;
 mod never;
+mod posture;
 mod role;
 mod sign_in;
 mod user;
@@ -19,6 +20,10 @@ pub use audit::{
     UserIdentity,
 };
 pub use directory::{DirectoryObject, DirectoryObjectKind};
+pub use posture::{
+    AuthenticationMethod, AuthenticationStrength, ConditionalAccessConditions,
+    ConditionalAccessPolicy, ConditionalAccessUsers, GrantControls, RoleAssignmentScheduleInstance,
+};
 pub use role::{
     GroupEligibilitySchedule, RoleAssignment, RoleDefinition, RoleEligibilitySchedule,
     RoleEligibilityScheduleInstance, ScheduleExpiration, ScheduleInfo,

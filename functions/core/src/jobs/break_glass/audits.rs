@@ -51,42 +51,135 @@ pub fn listed(list: &[&str], activity: &str) -> bool {
 /// to one target per request for good, as for sign-ins.
 pub(super) const TARGETS_PER_FILTER: usize = 10;
 
+/// The logging service of Conditional Access policy changes and their activities (REFERENCE.md §12; Entra docs
+/// `reference-audit-activities.md`): the posture checks run again in the run that reads one.
+pub(super) const POLICY_SERVICE: &str = "Conditional Access";
+pub(super) const POLICY_ACTIVITIES: &[&str] = &[
+    "Add Conditional Access policy",
+    "Update Conditional Access policy",
+    "Delete Conditional Access policy",
+];
+
+/// Reads the window's audits of the accounts and, when `policies`, the Conditional Access policy changes (in
+/// the first accounts request while Graph accepts the mix). Returns whether a policy changed.
 pub(super) async fn scan(
     ctx: &JobContext,
     accounts: &Accounts,
     window: TimeWindow,
+    policies: bool,
     state: &mut RunState,
     report: &mut JobReport,
-) -> Result<(), JobError> {
+) -> Result<bool, JobError> {
     let per_request = if state.one_target_per_audit_filter {
         1
     } else {
         TARGETS_PER_FILTER
     };
-    for chunk in accounts.ids().chunks(per_request) {
+    let mut changed = false;
+    for (i, chunk) in accounts.ids().chunks(per_request).enumerate() {
+        let also = (i == 0 && policies && !state.separate_policy_audits).then_some(POLICY_SERVICE);
         let query = AuditQuery {
+            also_logged_by: also,
             target_ids: chunk.to_vec(),
             window,
         };
-        match read(ctx, accounts, &query, report).await {
-            Err(JobError::Graph(GraphError::Api { status: 400, .. })) if chunk.len() > 1 => {
-                state.one_target_per_audit_filter = true;
+        match read(ctx, accounts, &query, report, &mut changed).await {
+            Err(JobError::Graph(GraphError::Api { status: 400, .. })) if also.is_some() => {
+                state.separate_policy_audits = true;
                 report.notes.push(
-                    "Graph refused several accounts in one audit filter; reading one account per request"
+                    "Graph refused the Conditional Access audits in the accounts' audit filter; reading them in a request of their own"
                         .into(),
                 );
-                for id in chunk {
-                    let single = AuditQuery {
-                        target_ids: vec![id.clone()],
-                        window,
-                    };
-                    read(ctx, accounts, &single, report).await?;
-                }
+                read_chunk(ctx, accounts, chunk, window, state, report, &mut changed).await?;
+            }
+            Err(JobError::Graph(GraphError::Api { status: 400, .. })) if chunk.len() > 1 => {
+                split(ctx, accounts, chunk, window, state, report, &mut changed).await?;
             }
             other => other?,
         }
     }
+    if policies && state.separate_policy_audits {
+        changed |= policy_changes(ctx, window, report).await?;
+    }
+    Ok(changed)
+}
+
+/// The accounts of `chunk` in one request, or one a request if Graph refuses several.
+async fn read_chunk(
+    ctx: &JobContext,
+    accounts: &Accounts,
+    chunk: &[String],
+    window: TimeWindow,
+    state: &mut RunState,
+    report: &mut JobReport,
+    changed: &mut bool,
+) -> Result<(), JobError> {
+    let query = AuditQuery {
+        also_logged_by: None,
+        target_ids: chunk.to_vec(),
+        window,
+    };
+    match read(ctx, accounts, &query, report, changed).await {
+        Err(JobError::Graph(GraphError::Api { status: 400, .. })) if chunk.len() > 1 => {
+            split(ctx, accounts, chunk, window, state, report, changed).await
+        }
+        other => other,
+    }
+}
+
+async fn split(
+    ctx: &JobContext,
+    accounts: &Accounts,
+    chunk: &[String],
+    window: TimeWindow,
+    state: &mut RunState,
+    report: &mut JobReport,
+    changed: &mut bool,
+) -> Result<(), JobError> {
+    state.one_target_per_audit_filter = true;
+    report.notes.push(
+        "Graph refused several accounts in one audit filter; reading one account per request"
+            .into(),
+    );
+    for id in chunk {
+        let single = AuditQuery {
+            also_logged_by: None,
+            target_ids: vec![id.clone()],
+            window,
+        };
+        read(ctx, accounts, &single, report, changed).await?;
+    }
     Ok(())
+}
+
+/// The Conditional Access audits of the window in a request of their own.
+pub(super) async fn policy_changes(
+    ctx: &JobContext,
+    window: TimeWindow,
+    report: &mut JobReport,
+) -> Result<bool, JobError> {
+    let source = crate::graph::AuditSource::LoggedByService(POLICY_SERVICE);
+    let mut next: Option<String> = None;
+    let mut changed = false;
+    loop {
+        let page = ctx
+            .graph
+            .list_audits_from(source, &window, next.as_deref())
+            .await?;
+        report.examined += page.items.len();
+        changed |= page.items.iter().any(is_policy_change);
+        match page.next_link {
+            Some(link) => next = Some(link),
+            None => return Ok(changed),
+        }
+    }
+}
+
+fn is_policy_change(a: &DirectoryAudit) -> bool {
+    a.logged_by_service
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case(POLICY_SERVICE))
+        && listed(POLICY_ACTIVITIES, &a.activity_display_name)
 }
 
 async fn read(
@@ -94,6 +187,7 @@ async fn read(
     accounts: &Accounts,
     query: &AuditQuery,
     report: &mut JobReport,
+    changed: &mut bool,
 ) -> Result<(), JobError> {
     let mut next: Option<String> = None;
     loop {
@@ -110,6 +204,9 @@ async fn read(
         }
         for audit in &page.items {
             report.examined += 1;
+            if is_policy_change(audit) {
+                *changed = true;
+            }
             if listed(KNOWN_NOISE, &audit.activity_display_name) {
                 continue;
             }

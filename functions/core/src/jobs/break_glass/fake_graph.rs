@@ -200,8 +200,9 @@ pub(super) fn user(id: &str, last_success: Option<DateTime<Utc>>) -> Value {
 }
 
 pub(super) fn config(accounts: &[&str]) -> BreakGlassConfig {
+    // The posture checks have their own tests (`posture`, `tests/break_glass_posture.rs`).
     toml::from_str(&format!(
-        "accounts = {}\n",
+        "accounts = {}\nposture = false\n",
         serde_json::to_string(accounts).unwrap()
     ))
     .unwrap()

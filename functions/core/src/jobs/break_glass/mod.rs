@@ -15,6 +15,7 @@ mod audits;
 mod blind;
 mod drill;
 pub(crate) mod evidence;
+pub mod posture;
 mod reconcile;
 mod sign_ins;
 mod state;
@@ -163,8 +164,28 @@ async fn watch(
         report,
     )
     .await?;
-    if config.audit_changes {
-        audits::scan(ctx, accounts, window, state, report).await?;
+    let policy_changed = if config.audit_changes {
+        audits::scan(ctx, accounts, window, config.posture, state, report).await?
+    } else if config.posture {
+        audits::policy_changes(ctx, window, report).await?
+    } else {
+        false
+    };
+    if config.posture && posture::due(state.posture_checked_at, ctx.now, policy_changed) {
+        if policy_changed {
+            report
+                .notes
+                .push("a Conditional Access policy changed: posture checked again".into());
+        }
+        // A posture read that fails (Graph down, throttled past the run) is a note and stays due: it must not
+        // hold back the window of the sign-ins and changes already alerted, nor raise `monitoring.blind`.
+        match posture::check(ctx, accounts, report).await {
+            Ok(()) => state.posture_checked_at = Some(ctx.now),
+            Err(JobError::Graph(e)) => report.notes.push(format!(
+                "posture checks not finished, next run tries again: {e}"
+            )),
+            Err(e) => return Err(e),
+        }
     }
     // After the logs: reconciliation compares signInActivity with what this run's reads produced.
     if drill::due(state, ctx.now, lookup_every) {

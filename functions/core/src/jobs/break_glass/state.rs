@@ -74,6 +74,12 @@ pub(super) struct RunState {
     /// reconciliation key its alerts on the account and time.
     #[serde(default)]
     pub request_ids_match: Option<bool>,
+    /// When the posture checks last ran to the end (`posture::EVERY`).
+    #[serde(default)]
+    pub posture_checked_at: Option<DateTime<Utc>>,
+    /// Graph refused the Conditional Access audits in the accounts' audit filter: a request of their own.
+    #[serde(default)]
+    pub separate_policy_audits: bool,
 }
 
 /// A sign-in alerted from `signInActivity` before its log row was read.
