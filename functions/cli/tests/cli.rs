@@ -130,6 +130,16 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     assert_eq!(count(run1, "dormant.digest"), 1, "{run1}");
     // The workloads job: the backup app's secret, 12 days from expiry.
     assert_eq!(count(run1, "workload.credential_expiring"), 1, "{run1}");
+    // Posture: the administrators' device policy excludes bg1 but not bg2 (the phishing-resistant policy and
+    // the report-only one alert nothing).
+    assert_eq!(count(run1, "break_glass.posture"), 1, "{run1}");
+    assert!(
+        run1.contains(
+            "Emergency account 0b000000-0000-4000-8000-0000000000b2 is not excluded from Conditional Access \
+             policy Require compliant device for administrators"
+        ),
+        "{run1}"
+    );
     assert!(
         run1.contains("Emergency account bg1@contoso.onmicrosoft.com signed in"),
         "{run1}"
@@ -145,7 +155,7 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     assert_eq!(demo_alerts(run3), Vec::<&str>::new(), "{run3}");
     // Each alert once on stdout: the lines above are the only place an alert appears.
     let all = demo_alerts(&stdout);
-    assert_eq!(all.len(), 8, "{stdout}");
+    assert_eq!(all.len(), 9, "{stdout}");
     let distinct: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!(
         distinct.len(),
@@ -154,7 +164,7 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
     );
     assert!(
         showed.contains(
-            "nothing alerted twice: 8 alert(s) in the sink, 8 distinct id(s); run 3 added 0"
+            "nothing alerted twice: 9 alert(s) in the sink, 9 distinct id(s); run 3 added 0"
         ),
         "{showed}"
     );

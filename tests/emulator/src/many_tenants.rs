@@ -173,6 +173,9 @@ fn tenant(spec: &ManyTenantsSpec, k: u16, app: &AppSpec) -> (TenantSpec, Generat
         app_credential_sign_in_activities: Vec::new(),
         service_principal_sign_in_activities: Vec::new(),
         workload_generator: None,
+        conditional_access_policies: Vec::new(),
+        authentication_methods: Vec::new(),
+        role_assignment_schedule_instances: Vec::new(),
     };
     (spec, generated)
 }

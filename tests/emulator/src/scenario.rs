@@ -10,7 +10,7 @@ use std::path::Path;
 const SAMPLE_TOML: &str = include_str!("../scenarios/sample.toml");
 
 /// The default application permissions of a scenario app (Graph docs `permissions-reference`).
-pub const DEFAULT_PERMISSIONS: [&str; 7] = [
+pub const DEFAULT_PERMISSIONS: [&str; 9] = [
     "User.Read.All",
     "AuditLog.Read.All",
     "Directory.Read.All",
@@ -18,6 +18,8 @@ pub const DEFAULT_PERMISSIONS: [&str; 7] = [
     "GroupMember.Read.All",
     "PrivilegedEligibilitySchedule.Read.AzureADGroup",
     "Application.Read.All",
+    "Policy.Read.All",
+    "UserAuthenticationMethod.Read.All",
 ];
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -61,6 +63,10 @@ pub struct ThrottleConfig {
     /// GET signInActivity: 10 requests per minute per app across all tenants (same table).
     #[serde(default = "sign_in_activity_budget")]
     pub sign_in_activity_per_app: Budget,
+    /// Conditional Access policies: 1 request per second per tenant for all apps, 429 without `Retry-After`
+    /// (Graph docs `throttling-limits`, "Identity protection and Conditional Access service limits").
+    #[serde(default = "conditional_access_budget")]
+    pub conditional_access: Budget,
     /// What the windows are measured on: real monotonic time (the default, so tests that freeze or jump the
     /// emulated clock do not disturb them), or the emulated clock, for `entrawatch demo`, whose client waits on
     /// that same clock.
@@ -77,6 +83,7 @@ impl Default for ThrottleConfig {
             reports_per_app: reports_per_app_budget(),
             sign_in_activity_per_app: sign_in_activity_budget(),
             key_credentials: key_credentials_budget(),
+            conditional_access: conditional_access_budget(),
             clock: ThrottleClock::Real,
         }
     }
@@ -116,6 +123,12 @@ fn key_credentials_budget() -> Budget {
     Budget {
         requests: 150,
         per_seconds: 60,
+    }
+}
+fn conditional_access_budget() -> Budget {
+    Budget {
+        requests: 1,
+        per_seconds: 1,
     }
 }
 fn sign_in_activity_budget() -> Budget {
@@ -182,6 +195,16 @@ pub struct TenantSpec {
     pub service_principal_sign_in_activities: Vec<Value>,
     #[serde(default)]
     pub workload_generator: Option<WorkloadGeneratorSpec>,
+    /// `conditionalAccessPolicy` objects as Graph returns them (Graph docs `conditionalaccessroot-list-policies`).
+    #[serde(default)]
+    pub conditional_access_policies: Vec<Value>,
+    /// Registered authentication methods, each an `authenticationMethod` with `@odata.type` and the `userId` it
+    /// belongs to (not served: Graph lists them under the user).
+    #[serde(default)]
+    pub authentication_methods: Vec<Value>,
+    /// `unifiedRoleAssignmentScheduleInstance` objects (PIM, P2).
+    #[serde(default)]
+    pub role_assignment_schedule_instances: Vec<Value>,
 }
 
 /// Generated app registrations and service principals (`workloads.rs`): item `i` is a pure function of

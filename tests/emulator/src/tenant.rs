@@ -39,6 +39,7 @@ pub struct TenantState {
     pub role_definitions: Vec<Value>,
     pub group_eligibility_schedules: Vec<Value>,
     pub workloads: Workloads,
+    pub posture: crate::routes::posture::Posture,
     pub keys: KeyRing,
 }
 
@@ -202,6 +203,11 @@ impl TenantState {
                     .workload_generator
                     .clone()
                     .map(|g| WorkloadGenerator::new(g, start, &spec.id)),
+            },
+            posture: crate::routes::posture::Posture {
+                policies: normalize_all(&spec.conditional_access_policies),
+                methods: normalize_all(&spec.authentication_methods),
+                instances: normalize_all(&spec.role_assignment_schedule_instances),
             },
             keys: KeyRing::new(spec.signing_key_pem.clone()),
         })

@@ -16,6 +16,8 @@ pub enum Bucket {
     SignInActivity,
     /// `$select=keyCredentials` on applications and service principals (per tenant).
     KeyCredentials,
+    /// Conditional Access policies (per tenant, for all apps: charged to the app `*`).
+    ConditionalAccess,
 }
 
 /// Whose requests a window counts: one app in one tenant, or one app in every tenant together.

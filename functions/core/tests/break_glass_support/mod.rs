@@ -76,10 +76,16 @@ pub async fn start(scenario: Scenario) -> Emulator {
         .unwrap_or_else(|e| panic!("emulator starts: {e}"))
 }
 
-/// `[tenants.break_glass]` as TOML, with defaults for what `extra` does not set.
+/// `[tenants.break_glass]` as TOML, with defaults for what `extra` does not set, but the posture checks off
+/// unless `extra` sets them (they have their own tests, `break_glass_posture.rs`).
 pub fn bg_config(accounts: &[&str], extra: &str) -> BreakGlassConfig {
+    let posture = if extra.contains("posture") {
+        ""
+    } else {
+        "posture = false\n"
+    };
     let text = format!(
-        "accounts = {}\n{extra}\n",
+        "accounts = {}\n{posture}{extra}\n",
         serde_json::to_string(accounts).unwrap()
     );
     toml::from_str(&text).unwrap_or_else(|e| panic!("break_glass config: {e}"))

@@ -14,7 +14,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Member ids in breadth-first order, each once; cycles end where they meet an id already seen.
-fn closure(tenant: &TenantState, root: &str, transitive: bool) -> Vec<String> {
+pub(super) fn closure(tenant: &TenantState, root: &str, transitive: bool) -> Vec<String> {
     let mut seen: HashSet<String> = HashSet::from([root.to_ascii_lowercase()]);
     let mut out = Vec::new();
     let mut queue = VecDeque::from([root.to_string()]);

@@ -5,6 +5,7 @@ mod audits;
 mod groups;
 mod logs;
 mod organization;
+pub(crate) mod posture;
 mod roles;
 pub(crate) use roles::builtin_role_definitions;
 mod signins;
@@ -40,6 +41,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/{seg}/users", get(users::list))
         .route("/{seg}/users/$count", get(users::count))
         .route("/{seg}/users/{id}", get(users::one))
+        .route(
+            "/{seg}/users/{id}/transitiveMemberOf/microsoft.graph.group",
+            get(posture::groups_of_user),
+        )
+        .route(
+            "/{seg}/users/{id}/authentication/methods",
+            get(posture::methods),
+        )
+        .route(
+            "/{seg}/identity/conditionalAccess/policies",
+            get(posture::policies),
+        )
+        .route(
+            "/{seg}/roleManagement/directory/roleAssignmentScheduleInstances",
+            get(posture::assignment_instances),
+        )
         .route("/{seg}/auditLogs/signIns", get(signins::list))
         .route("/{seg}/auditLogs/directoryAudits", get(audits::list))
         .route(
@@ -109,6 +126,8 @@ fn families(path: &str, query: &str) -> &'static [&'static str] {
         &["token"]
     } else if path.contains("/discovery/") || path.contains("/.well-known/") {
         &["metadata"]
+    } else if path.contains("/identity/conditionalAccess/") {
+        &["conditional_access"]
     } else if path.contains("/auditLogs/") || path.contains("/reports/") {
         &["reports"]
     } else if path.contains("/users") && query.to_ascii_lowercase().contains("signinactivity") {

@@ -55,14 +55,14 @@ pub(crate) fn principal(tenant: &TenantState, id: &str) -> Option<Value> {
 }
 
 /// Permissions that read role assignments and definitions (Graph docs, each API's "Permissions" table).
-const ROLE_READ: [&str; 4] = [
+pub(super) const ROLE_READ: [&str; 4] = [
     "RoleManagement.Read.Directory",
     "RoleManagement.Read.All",
     "Directory.Read.All",
     "RoleManagement.ReadWrite.Directory",
 ];
 
-fn require(caller: &Caller, any_of: &[&str]) -> Result<(), GraphError> {
+pub(super) fn require(caller: &Caller, any_of: &[&str]) -> Result<(), GraphError> {
     if caller.has_any(any_of) {
         Ok(())
     } else {
@@ -73,7 +73,7 @@ fn require(caller: &Caller, any_of: &[&str]) -> Result<(), GraphError> {
 /// PIM (for roles and for groups) needs Entra ID P2 (Entra docs `privileged-identity-management/
 /// subscription-requirements`). The exact Graph error code for a tenant without it is not documented;
 /// `AadPremiumLicenseRequired` is the code reported by users of the PIM APIs and may differ.
-fn require_p2(caller: &Caller) -> Result<(), GraphError> {
+pub(super) fn require_p2(caller: &Caller) -> Result<(), GraphError> {
     if caller.tenant.p2 {
         Ok(())
     } else {
@@ -86,7 +86,8 @@ fn require_p2(caller: &Caller) -> Result<(), GraphError> {
 }
 
 /// Properties each list filters on (`eq` with a string), from each API page's `$filter` notes.
-const ROLE_FILTERS: [&str; 4] = ["principalId", "roleDefinitionId", "directoryScopeId", "id"];
+pub(super) const ROLE_FILTERS: [&str; 4] =
+    ["principalId", "roleDefinitionId", "directoryScopeId", "id"];
 const GROUP_ELIGIBILITY_FILTERS: [&str; 4] = ["groupId", "principalId", "accessId", "id"];
 
 fn check_filter(e: &Expr, allowed: &[&str]) -> Result<(), GraphError> {
@@ -108,7 +109,7 @@ fn check_filter(e: &Expr, allowed: &[&str]) -> Result<(), GraphError> {
 }
 
 /// The collection under `base` (e.g. `roleManagement/directory/roleAssignments`), filtered on `filters`.
-fn list(
+pub(super) fn list(
     shared: &Shared,
     caller: &Caller,
     version: Version,

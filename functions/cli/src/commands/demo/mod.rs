@@ -181,6 +181,14 @@ heartbeat_days = 0
             Some(c) => format!("  an app credential before it expires: {}", alert_line(c)),
             None => "  NOT SHOWN: no credential alert".into(),
         });
+        let posture = delivered(&first).find(|a| a.kind == "break_glass.posture");
+        tell.say(match posture {
+            Some(p) => format!(
+                "  an emergency account that a Conditional Access policy would lock out: {}",
+                alert_line(p)
+            ),
+            None => "  NOT SHOWN: no emergency-account posture alert".into(),
+        });
         let reactivated = delivered(&second).find(|a| a.kind == "dormant.reactivated");
         tell.say(match reactivated {
             Some(r) => format!(
@@ -194,7 +202,8 @@ heartbeat_days = 0
             waits.waited().as_secs()
         ));
         let failed = first.failed() || second.failed() || third.failed();
-        let missing = digest.is_none() || credential.is_none() || reactivated.is_none();
+        let missing =
+            digest.is_none() || credential.is_none() || reactivated.is_none() || posture.is_none();
         anyhow::Ok(failed || !late_once || missing || file.written != file.distinct)
     }
     .await;
