@@ -24,6 +24,11 @@
 #   Application.Read.All           app registrations and service principals with their credentials' names and
 #                                  dates, application permission grants (workloads; Graph docs `application-list`,
 #                                  `serviceprincipal-list-approleassignedto`); never the credential material
+#   Policy.Read.All                Conditional Access policies (emergency-account posture, `ca_exclusion`; Graph docs
+#                                  `conditionalaccessroot-list-policies`)
+#   UserAuthenticationMethod.Read.All
+#                                  the emergency accounts' registered methods (`phishing_resistant_method`; Graph
+#                                  docs `authentication-list-methods`); read for those few accounts only
 # Nothing here can write to the directory.
 #
 # Credentials: a certificate (PS256 client assertion; upload only the public certificate) or an AWS outbound
@@ -52,7 +57,8 @@ fi
 
 graph=00000003-0000-0000-c000-000000000000   # Microsoft Graph's well-known application id
 permissions=(AuditLog.Read.All User.Read.All Directory.Read.All RoleManagement.Read.Directory
-  PrivilegedEligibilitySchedule.Read.AzureADGroup Application.Read.All)
+  PrivilegedEligibilitySchedule.Read.AzureADGroup Application.Read.All Policy.Read.All
+  UserAuthenticationMethod.Read.All)
 
 consent_redirect=https://localhost/entrawatch-consent
 extra=()

@@ -198,6 +198,25 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
         request: GraphRequest::group_eligibility_schedules("00000000-0000-0000-0000-000000000000"),
         licence_optional: true,
     });
+    if let Some(account) = tenant
+        .break_glass
+        .as_ref()
+        .filter(|b| b.posture)
+        .and_then(|b| b.accounts.first())
+    {
+        // Issue 16: the posture checks' reads (REFERENCE.md §12). Conditional Access needs P1; without it a
+        // tenant has no policies to judge, so the licence is optional here.
+        probes.push(Probe {
+            what: "Conditional Access policies (Policy.Read.All)",
+            request: GraphRequest::conditional_access_policies(),
+            licence_optional: true,
+        });
+        probes.push(Probe {
+            what: "an emergency account's authentication methods (UserAuthenticationMethod.Read.All)",
+            request: GraphRequest::user_authentication_methods(account),
+            licence_optional: false,
+        });
+    }
     if tenant.workloads.is_some() {
         // Issue 15: the workloads job's reads (REFERENCE.md §11). The credential reports need P1; without it the
         // credential alerts still run, so the licence is optional here.
