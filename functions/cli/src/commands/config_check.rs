@@ -212,7 +212,8 @@ fn probes(tenant: &TenantConfig) -> Vec<Probe> {
             licence_optional: true,
         });
         probes.push(Probe {
-            what: "an emergency account's authentication methods (UserAuthenticationMethod.Read.All)",
+            what:
+                "an emergency account's authentication methods (UserAuthenticationMethod.Read.All)",
             request: GraphRequest::user_authentication_methods(account),
             licence_optional: false,
         });
