@@ -127,12 +127,13 @@ async fn run_break_glass_alerts_once_across_processes_and_fails_clearly_on_bad_c
         [
             "break_glass.account_changed",
             "break_glass.account_changed",
+            "break_glass.posture",
             "break_glass.sign_in",
             "break_glass.sign_in",
             "break_glass.sign_in_failed"
         ],
-        "bg1's sign-in, bg2's failed one, two changes, and bg2's sign-in whose row is not yet published (from \
-         signInActivity)"
+        "bg1's sign-in, bg2's failed one, two changes, bg2's sign-in whose row is not yet published (from \
+         signInActivity), and bg2 not excluded from the sample's device policy (posture)"
     );
     assert!(alerts
         .iter()

@@ -62,7 +62,16 @@ async fn sweep_bench() {
     let wall = started.elapsed();
     let stats = emu.stats();
     let metrics = client.metrics();
-    let alerts = recorded(&stores).await;
+    // Every alert the sweep recorded (the test helper `recorded` stops at 1,000).
+    let due = stores
+        .outbox
+        .due(i64::MAX / 4, 1_000_000)
+        .await
+        .expect("outbox");
+    let alerts: Vec<entrawatch_core::alert::Alert> = due
+        .iter()
+        .map(|d| entrawatch_core::alert::Alert::from_json(&d.alert).expect("stored alert"))
+        .collect();
     let count = |kind: &str| alerts.iter().filter(|a| a.kind == kind).count();
     println!("sweep: 10,000 service principals, 20,000 app registrations, throttle on");
     println!("  examined            {}", report.examined);

@@ -174,8 +174,25 @@ fn tenant(spec: &ManyTenantsSpec, k: u16, app: &AppSpec) -> (TenantSpec, Generat
         service_principal_sign_in_activities: Vec::new(),
         workload_generator: None,
         conditional_access_policies: Vec::new(),
-        authentication_methods: Vec::new(),
-        role_assignment_schedule_instances: Vec::new(),
+        // Emergency accounts kept as Microsoft advises (a passkey, permanent Global Administrator): the posture
+        // checks read them and alert nothing.
+        authentication_methods: generated
+            .break_glass
+            .iter()
+            .map(|bg| {
+                json!({"userId": bg, "@odata.type": "#microsoft.graph.fido2AuthenticationMethod",
+                    "id": format!("fido-{bg}"), "displayName": "Security key"})
+            })
+            .collect(),
+        role_assignment_schedule_instances: generated
+            .break_glass
+            .iter()
+            .map(|bg| {
+                json!({"id": format!("ga-{bg}"), "principalId": bg,
+                    "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+                    "directoryScopeId": "/", "assignmentType": "Assigned", "memberType": "Direct"})
+            })
+            .collect(),
     };
     (spec, generated)
 }

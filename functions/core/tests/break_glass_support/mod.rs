@@ -204,14 +204,16 @@ pub fn full_config(emu: &Emulator, secret: &str, break_glass: &str) -> Config {
     let text = format!(
         "[[tenants]]\nname = \"contoso\"\nid = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\n\
          credential = {{ type = \"secret\", secret = \"{secret}\" }}\n\
-         graph_url = \"{url}\"\nlogin_url = \"{url}\"\n\n[tenants.break_glass]\n{break_glass}\n\n\
+         graph_url = \"{url}\"\nlogin_url = \"{url}\"\n\n[tenants.break_glass]\n{posture}{break_glass}\n\n\
          [[sinks]]\nname = \"secops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/unused\"\n\
          secret = \"whsec_dGVzdC1zaWduaW5nLWtleS1mb3ItZW50cmF3YXRjaC0zMmI=\"\nmin_severity = \"info\"\n\n\
          [delivery]\nheartbeat_days = 0\n\n\
          # These tests jump the emulated clock between runs; the shared Graph budget is kept on the wall\n\
          # clock, so its windows are opened wide here (the multi-tenant tests enforce the real ones).\n\
          [graph]\nreports_per_10s = 100000\nreports_per_tenant_per_10s = 100000\nsign_in_activity_per_minute = 100000\n",
-        url = emu.url()
+        url = emu.url(),
+        // The posture checks have their own tests (`break_glass_posture.rs`).
+        posture = if break_glass.contains("posture") { "" } else { "posture = false\n" },
     );
     Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("config: {e}"))
 }
