@@ -14,6 +14,7 @@ use super::model::{
     AppCredentialSignInActivity, AppRoleAssignment, Application, DirectoryAudit, DirectoryObject,
     FederatedIdentityCredential, GroupEligibilitySchedule, RoleAssignment, RoleDefinition,
     RoleEligibilitySchedule, ServicePrincipal, ServicePrincipalSignInActivity, SignIn, User,
+    UserRegistrationDetails,
 };
 use super::pacing::Family;
 use super::pager::Page;
@@ -181,6 +182,15 @@ pub trait GraphPort: Send + Sync {
         _window: &TimeWindow,
         _next_link: Option<&str>,
     ) -> Result<Page<DirectoryAudit>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Every user's registered authentication methods (the registration report: P1, `AuditLog.Read.All`; a
+    /// reports request). The default is "none here", for fakes of the jobs that do not read it.
+    async fn list_user_registration_details(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<UserRegistrationDetails>, GraphError> {
         Ok(Page::of(Vec::new(), None))
     }
 
@@ -382,6 +392,14 @@ impl GraphPort for GraphClient {
         next_link: Option<&str>,
     ) -> Result<Page<DirectoryAudit>, GraphError> {
         self.page(&GraphRequest::audits_from(source, window), next_link)
+            .await
+    }
+
+    async fn list_user_registration_details(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<UserRegistrationDetails>, GraphError> {
+        self.page(&GraphRequest::user_registration_details(), next_link)
             .await
     }
 

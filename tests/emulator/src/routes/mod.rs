@@ -5,6 +5,7 @@ mod audits;
 mod groups;
 mod logs;
 mod organization;
+mod registration;
 mod roles;
 pub(crate) use roles::builtin_role_definitions;
 mod signins;
@@ -88,6 +89,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/{seg}/reports/servicePrincipalSignInActivities",
             get(workloads::service_principal_activities),
+        )
+        .route(
+            "/{seg}/reports/authenticationMethods/userRegistrationDetails",
+            get(registration::list),
         )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), around))

@@ -9,6 +9,7 @@
 mod audit;
 mod directory;
 mod never;
+mod registration;
 mod role;
 mod sign_in;
 mod user;
@@ -19,6 +20,7 @@ pub use audit::{
     UserIdentity,
 };
 pub use directory::{DirectoryObject, DirectoryObjectKind};
+pub use registration::UserRegistrationDetails;
 pub use role::{
     GroupEligibilitySchedule, RoleAssignment, RoleDefinition, RoleEligibilitySchedule,
     RoleEligibilityScheduleInstance, ScheduleExpiration, ScheduleInfo,
