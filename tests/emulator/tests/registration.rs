@@ -16,8 +16,8 @@ fn find<'a>(rows: &'a [Value], id: &str) -> Option<&'a Value> {
 
 #[tokio::test]
 async fn every_enabled_user_has_one_row_with_its_methods_and_flags() {
-    let emu = Emulator::start(sample_with(
-        r#"
+    let mut scenario = sample_with(
+        r##"
 [[tenants.users]]
 id = "0a000000-0000-4000-8000-0000000000f1"
 userPrincipalName = "passkey.user@contoso.onmicrosoft.com"
@@ -33,10 +33,10 @@ displayName = "Phone Only"
 userType = "Member"
 accountEnabled = true
 authenticationMethods = [{ "@odata.type" = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod" }]
-"#,
-    ))
-    .await
-    .expect("emulator starts");
+"##,
+    );
+    scenario.throttle.enabled = false;
+    let emu = Emulator::start(scenario).await.expect("emulator starts");
     let t = token(&emu).await;
     let users = get_all(&emu, &t, "/v1.0/users?$select=id,accountEnabled&$top=999").await;
     let rows = get_all(&emu, &t, &format!("{PATH}?$top=5")).await;
@@ -107,6 +107,17 @@ async fn the_report_needs_audit_log_read_all_and_a_premium_licence() {
         (status, error_code(&body)),
         (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant")
     );
+}
+
+#[tokio::test]
+async fn the_report_counts_against_the_reports_budget() {
+    let emu = sample().await;
+    let t = token(&emu).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(get(&emu, &t, PATH).await.0);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429], "5 reports requests per 10 s");
 }
 
 #[tokio::test]
