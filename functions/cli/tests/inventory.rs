@@ -44,7 +44,10 @@ seed = 16
 }
 
 fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("entrawatch-inventory-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "entrawatch-inventory-{}-{name}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     dir
@@ -157,7 +160,8 @@ async fn inventory_writes_html_csv_and_json_lines_that_agree_and_escape_tenant_t
     let config = config(&dir, &emu.url());
     // A dormant finding held in the state store, as the dormant job records it: it must come first in the HTML.
     let dormant = "0a000000-0000-4000-8000-000000000003";
-    let store = entrawatch_core::state::sqlite::SqliteStore::open(&dir.join("state.db")).expect("db");
+    let store =
+        entrawatch_core::state::sqlite::SqliteStore::open(&dir.join("state.db")).expect("db");
     use entrawatch_core::state::FindingStore;
     store
         .put_finding(&entrawatch_core::state::Finding {
@@ -206,7 +210,10 @@ async fn inventory_writes_html_csv_and_json_lines_that_agree_and_escape_tenant_t
     }
     // The sample's users, the hostile guest and 300 generated users; its service principals and the managed
     // identity.
-    let users = rows.iter().filter(|r| matches!(r[0].as_str(), "member" | "guest")).count();
+    let users = rows
+        .iter()
+        .filter(|r| matches!(r[0].as_str(), "member" | "guest"))
+        .count();
     assert!(users >= 300 + 15, "{users}");
     assert_eq!(csv_counts.get("managed_identity"), Some(&1));
     assert!(csv_counts.get("service_principal").is_some_and(|n| *n >= 2));
@@ -229,8 +236,15 @@ async fn inventory_writes_html_csv_and_json_lines_that_agree_and_escape_tenant_t
     assert!(!html.contains(HOSTILE_NAME) && !html.contains("</script><script>alert"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(html.contains("&quot;&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
-    assert_eq!(html.matches("<script").count(), 1, "only the page's own inline script");
-    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "nothing from the network");
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the page's own inline script"
+    );
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "nothing from the network"
+    );
     let hostile = rows
         .iter()
         .find(|r| r[column("id")] == "0a000000-0000-4000-8000-0000000000e1")
@@ -245,19 +259,32 @@ async fn inventory_writes_html_csv_and_json_lines_that_agree_and_escape_tenant_t
         .iter()
         .find(|r| r[column("id")] == "0b000000-0000-4000-8000-0000000000b1")
         .expect("emergency account");
-    assert!(bg1[column("privileged_roles")].contains("active: Global Administrator"), "{bg1:?}");
-    let megan = rows.iter().find(|r| r[column("id")] == dormant).expect("dormant user");
+    assert!(
+        bg1[column("privileged_roles")].contains("active: Global Administrator"),
+        "{bg1:?}"
+    );
+    let megan = rows
+        .iter()
+        .find(|r| r[column("id")] == dormant)
+        .expect("dormant user");
     assert_eq!(megan[column("findings")], "dormant");
     let backup = rows
         .iter()
         .find(|r| r[column("id")] == "5e000000-0000-4000-8000-000000000001")
         .expect("backup service principal");
-    assert_eq!(backup[column("credentials")], "1", "its app registration's secret");
+    assert_eq!(
+        backup[column("credentials")],
+        "1",
+        "its app registration's secret"
+    );
     assert!(!backup[column("nearest_expiry")].is_empty());
     assert!(!backup[column("last_activity")].is_empty());
     assert!(rows.iter().any(|r| !r[column("methods")].is_empty()));
     // Findings first in the HTML table.
-    let table = html.split("<table id=\"identities\">").nth(1).expect("table");
+    let table = html
+        .split("<table id=\"identities\">")
+        .nth(1)
+        .expect("table");
     let first_row = table.split("<tr data-kind").nth(1).expect("a row");
     assert!(first_row.contains(dormant), "{first_row}");
     assert!(html.contains("The full set is in the CSV and"));
@@ -295,12 +322,20 @@ async fn a_missing_permission_is_a_note_and_its_column_stays_empty() {
     .await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("note: MFA registration empty: the registration report needs AuditLog.Read.All"),
+        stdout.contains(
+            "note: MFA registration empty: the registration report needs AuditLog.Read.All"
+        ),
         "{stdout}"
     );
-    assert!(stdout.contains("note: last activity empty: signInActivity needs"), "{stdout}");
+    assert!(
+        stdout.contains("note: last activity empty: signInActivity needs"),
+        "{stdout}"
+    );
     let records = csv_records(&std::fs::read_to_string(&path).expect("written"));
-    let mfa = records[0].iter().position(|h| h == "mfa_registered").expect("column");
+    let mfa = records[0]
+        .iter()
+        .position(|h| h == "mfa_registered")
+        .expect("column");
     assert!(records[1..].iter().all(|r| r[mfa].is_empty()));
     assert!(records.len() > 300);
     emu.stop().await;
@@ -327,8 +362,13 @@ async fn the_default_file_is_the_tenants_html_report() {
     })
     .await
     .expect("join");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let html = std::fs::read_to_string(dir.join("entrawatch-inventory-contoso.html")).expect("default file");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("entrawatch-inventory-contoso.html"))
+        .expect("default file");
     assert!(html.starts_with("<!DOCTYPE html>"));
     emu.stop().await;
     let _ = std::fs::remove_dir_all(&dir);

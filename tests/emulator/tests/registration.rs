@@ -44,18 +44,28 @@ authenticationMethods = [{ "@odata.type" = "#microsoft.graph.microsoftAuthentica
         .iter()
         .filter(|u| u["accountEnabled"] != false)
         .count();
-    assert_eq!(rows.len(), enabled, "one row per enabled user, over pages of 5");
+    assert_eq!(
+        rows.len(),
+        enabled,
+        "one row per enabled user, over pages of 5"
+    );
     assert!(
         find(&rows, "0a000000-0000-4000-8000-000000000006").is_none(),
         "the disabled user has no row (\"doesn't work for disabled users\")"
     );
     let passkey = find(&rows, "0a000000-0000-4000-8000-0000000000f1").expect("row");
-    assert_eq!(passkey["methodsRegistered"], serde_json::json!(["passKeyDeviceBound"]));
+    assert_eq!(
+        passkey["methodsRegistered"],
+        serde_json::json!(["passKeyDeviceBound"])
+    );
     assert_eq!(passkey["isMfaRegistered"], true);
     assert_eq!(passkey["isPasswordlessCapable"], true);
     assert_eq!(passkey["userDisplayName"], "Passkey User");
     let phone = find(&rows, "0a000000-0000-4000-8000-0000000000f2").expect("row");
-    assert_eq!(phone["methodsRegistered"], serde_json::json!(["microsoftAuthenticatorPush"]));
+    assert_eq!(
+        phone["methodsRegistered"],
+        serde_json::json!(["microsoftAuthenticatorPush"])
+    );
     assert_eq!(phone["isPasswordlessCapable"], false);
     let admin = find(&rows, BG1).expect("emergency account row");
     assert_eq!(admin["isAdmin"], true, "an active role assignment");
@@ -76,10 +86,20 @@ authenticationMethods = [{ "@odata.type" = "#microsoft.graph.microsoftAuthentica
     .await;
     assert_eq!(status, 200);
     assert_eq!(one["value"].as_array().map(Vec::len), Some(1));
-    let registered = get_all(&emu, &t, &format!("{PATH}?$filter=isMfaRegistered%20eq%20true")).await;
+    let registered = get_all(
+        &emu,
+        &t,
+        &format!("{PATH}?$filter=isMfaRegistered%20eq%20true"),
+    )
+    .await;
     assert!(registered.iter().all(|r| r["isMfaRegistered"] == true));
     assert!(!registered.is_empty() && registered.len() < rows.len());
-    let (status, _, body) = get(&emu, &t, &format!("{PATH}?$filter=lastUpdatedDateTime%20eq%20'x'")).await;
+    let (status, _, body) = get(
+        &emu,
+        &t,
+        &format!("{PATH}?$filter=lastUpdatedDateTime%20eq%20'x'"),
+    )
+    .await;
     assert_eq!((status, error_code(&body)), (400, "BadRequest"));
     let (status, _, body) = get(&emu, &t, &format!("{PATH}?$top=1000")).await;
     assert_eq!((status, error_code(&body)), (400, "BadRequest"));
@@ -117,7 +137,11 @@ async fn the_report_counts_against_the_reports_budget() {
     for _ in 0..6 {
         statuses.push(get(&emu, &t, PATH).await.0);
     }
-    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 429], "5 reports requests per 10 s");
+    assert_eq!(
+        statuses,
+        vec![200, 200, 200, 200, 200, 429],
+        "5 reports requests per 10 s"
+    );
 }
 
 #[tokio::test]
@@ -135,13 +159,24 @@ async fn a_million_generated_users_have_rows_computed_on_demand() {
     assert!(first["@odata.nextLink"].as_str().is_some());
     let methods: std::collections::BTreeSet<String> = page
         .iter()
-        .flat_map(|r| r["methodsRegistered"].as_array().cloned().unwrap_or_default())
+        .flat_map(|r| {
+            r["methodsRegistered"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|m| m.as_str().map(str::to_string))
         .collect();
     assert!(methods.contains("passKeyDeviceBound") && methods.contains("mobilePhone"));
-    let unregistered = page.iter().filter(|r| r["isMfaRegistered"] == false).count();
+    let unregistered = page
+        .iter()
+        .filter(|r| r["isMfaRegistered"] == false)
+        .count();
     assert!(unregistered > 100, "about a third have no second factor");
     // The same rows on a second read: a pure function of the user.
     let (_, _, again) = get(&emu, &t, &format!("{PATH}?$top=999")).await;
-    assert_eq!(first["value"][10]["methodsRegistered"], again["value"][10]["methodsRegistered"]);
+    assert_eq!(
+        first["value"][10]["methodsRegistered"],
+        again["value"][10]["methodsRegistered"]
+    );
 }

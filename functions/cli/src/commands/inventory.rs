@@ -51,9 +51,18 @@ fn tenant_of<'a>(config: &'a Config, selector: Option<&str>) -> anyhow::Result<&
 pub fn default_path(tenant: &str, format: Format) -> PathBuf {
     let safe: String = tenant
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    PathBuf::from(format!("entrawatch-inventory-{safe}.{}", format.extension()))
+    PathBuf::from(format!(
+        "entrawatch-inventory-{safe}.{}",
+        format.extension()
+    ))
 }
 
 /// Writes the inventory of `tenant` to `path` (through a temporary file beside it, renamed when complete, so a
@@ -66,6 +75,7 @@ pub async fn write_for_tenant(
     format: Format,
     path: &Path,
     progress: Progress,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Written> {
     let stores = Stores::open(&config.state).await?;
     let connection = tenant
@@ -85,10 +95,14 @@ pub async fn write_for_tenant(
         tenant: &tenant_ref,
         graph: &client,
         findings: stores.findings.as_ref(),
-        now: chrono::Utc::now(),
+        now,
         progress,
     };
-    let partial = path.with_extension(format!("{}.partial", format.extension()));
+    let partial = path.with_extension(format!(
+        "{}.partial-{}",
+        format.extension(),
+        std::process::id()
+    ));
     let file = std::fs::File::create(&partial)
         .map_err(|e| anyhow::anyhow!("inventory: cannot create {}: {e}", partial.display()))?;
     let mut out = BufWriter::new(file);
@@ -150,6 +164,7 @@ pub async fn run(
         format,
         &path,
         console.progress(),
+        chrono::Utc::now(),
     )
     .await?;
     println!("{}", summary_line(&tenant.name, &written));

@@ -50,7 +50,10 @@ fn subjects(key: &str, data: &Value) -> Vec<String> {
 /// The row's label: the set's name, with the alert type's detail when there is one
 /// (`credential expiring`, `posture: ca_exclusion`).
 fn label(set: &str, data: &Value) -> String {
-    if let Some(check) = data["evidence"]["check"].as_str().or(data["check"].as_str()) {
+    if let Some(check) = data["evidence"]["check"]
+        .as_str()
+        .or(data["check"].as_str())
+    {
         return format!("{set}: {check}");
     }
     match data["alertType"].as_str() {

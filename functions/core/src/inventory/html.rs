@@ -51,14 +51,23 @@ pub struct PageInfo<'a> {
 pub fn write_page(out: &mut dyn Write, info: &PageInfo<'_>, summary: &Summary) -> io::Result<()> {
     let hash = B64.encode(Sha256::digest(SCRIPT.as_bytes()));
     let name = escape(info.tenant_name);
-    writeln!(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")?;
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    )?;
     writeln!(
         out,
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; \
          script-src 'sha256-{hash}'\">"
     )?;
-    writeln!(out, "<meta name=\"viewport\" content=\"width=device-width\">")?;
-    writeln!(out, "<title>entrawatch inventory: {name}</title><style>{STYLE}</style></head><body>")?;
+    writeln!(
+        out,
+        "<meta name=\"viewport\" content=\"width=device-width\">"
+    )?;
+    writeln!(
+        out,
+        "<title>entrawatch inventory: {name}</title><style>{STYLE}</style></head><body>"
+    )?;
     writeln!(out, "<h1>Identities of {name}</h1>")?;
     writeln!(
         out,
@@ -78,8 +87,14 @@ pub fn write_page(out: &mut dyn Write, info: &PageInfo<'_>, summary: &Summary) -
 }
 
 fn counts(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
-    writeln!(out, "<h2>Counts by kind and days since last successful activity</h2>")?;
-    write!(out, "<table id=\"counts\"><thead><tr><th>kind</th><th>total</th>")?;
+    writeln!(
+        out,
+        "<h2>Counts by kind and days since last successful activity</h2>"
+    )?;
+    write!(
+        out,
+        "<table id=\"counts\"><thead><tr><th>kind</th><th>total</th>"
+    )?;
     for band in Band::ALL {
         write!(out, "<th>{}</th>", band.label())?;
     }
@@ -114,16 +129,29 @@ fn chart(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     const H: usize = 220;
     const TOP: usize = 20;
     const BASE: usize = 180;
-    let max = summary.counts.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let max = summary
+        .counts
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let group = W / Band::ALL.len();
     let bar = (group - 20) / Kind::ALL.len();
-    writeln!(out, "<h2>Days since last successful activity, per kind</h2>")?;
+    writeln!(
+        out,
+        "<h2>Days since last successful activity, per kind</h2>"
+    )?;
     writeln!(
         out,
         "<svg id=\"activity-chart\" role=\"img\" aria-label=\"identities per activity band and kind\" \
          width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" xmlns=\"http://www.w3.org/2000/svg\">"
     )?;
-    writeln!(out, "<line x1=\"0\" y1=\"{BASE}\" x2=\"{W}\" y2=\"{BASE}\" stroke=\"#8c959f\"/>")?;
+    writeln!(
+        out,
+        "<line x1=\"0\" y1=\"{BASE}\" x2=\"{W}\" y2=\"{BASE}\" stroke=\"#8c959f\"/>"
+    )?;
     for band in Band::ALL {
         let x0 = band.index() * group + 10;
         for kind in Kind::ALL {
@@ -148,10 +176,17 @@ fn chart(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
             band.label()
         )?;
     }
-    writeln!(out, "<text x=\"0\" y=\"12\" font-size=\"11\" fill=\"#57606a\">max {max}</text></svg>")?;
+    writeln!(
+        out,
+        "<text x=\"0\" y=\"12\" font-size=\"11\" fill=\"#57606a\">max {max}</text></svg>"
+    )?;
     write!(out, "<p class=\"legend\">")?;
     for kind in Kind::ALL {
-        write!(out, "<span class=\"kind-{k}\"></span>{k}", k = kind.as_str())?;
+        write!(
+            out,
+            "<span class=\"kind-{k}\"></span>{k}",
+            k = kind.as_str()
+        )?;
     }
     writeln!(out, "</p>")
 }
@@ -178,7 +213,11 @@ fn table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
     for kind in Kind::ALL {
         write!(out, "<option value=\"{k}\">{k}</option>", k = kind.as_str())?;
     }
-    writeln!(out, "</select></label><span><span id=\"shown\">{}</span> shown</span></div>", rows.len())?;
+    writeln!(
+        out,
+        "</select></label><span><span id=\"shown\">{}</span> shown</span></div>",
+        rows.len()
+    )?;
     writeln!(
         out,
         "<table id=\"identities\"><thead><tr><th>kind</th><th>name</th><th>findings</th><th>privileged roles</th>\
@@ -193,26 +232,49 @@ fn table(out: &mut dyn Write, summary: &Summary) -> io::Result<()> {
 }
 
 fn row_html(out: &mut dyn Write, row: &IdentityRow) -> io::Result<()> {
-    let yes_no = |v: Option<bool>| v.map_or(String::new(), |b| if b { "yes".into() } else { "no".into() });
+    let yes_no = |v: Option<bool>| {
+        v.map_or(
+            String::new(),
+            |b| if b { "yes".into() } else { "no".into() },
+        )
+    };
     write!(out, "<tr data-kind=\"{}\">", row.kind().as_str())?;
     cell(out, row.kind().as_str())?;
     let title = row.display_name.as_deref().unwrap_or_default();
-    write!(out, "<td title=\"{}\">{}</td>", escape(title), escape(&row.name))?;
-    write!(out, "<td class=\"finding\">{}</td>", escape(&row.findings.join("; ")))?;
+    write!(
+        out,
+        "<td title=\"{}\">{}</td>",
+        escape(title),
+        escape(&row.name)
+    )?;
+    write!(
+        out,
+        "<td class=\"finding\">{}</td>",
+        escape(&row.findings.join("; "))
+    )?;
     cell(out, &row.privileged_roles.join("; "))?;
     let days = row.days_inactive.map(|d| d.to_string()).unwrap_or_default();
     let never = if row.activity_read { "never" } else { "" };
     write!(
         out,
         "<td class=\"n\" data-sort=\"{}\">{}</td>",
-        row.days_inactive.map_or(if row.activity_read { 1e9 } else { -1.0 }, |d| d as f64),
-        if days.is_empty() { never.to_string() } else { days }
+        row.days_inactive
+            .map_or(if row.activity_read { 1e9 } else { -1.0 }, |d| d as f64),
+        if days.is_empty() {
+            never.to_string()
+        } else {
+            days
+        }
     )?;
     cell(out, &date(row.last_activity))?;
     cell(out, &yes_no(row.enabled))?;
     cell(out, &yes_no(row.mfa_registered))?;
     cell(out, &row.methods.join(", "))?;
-    write!(out, "<td class=\"n\">{}</td>", row.credentials.map(|c| c.to_string()).unwrap_or_default())?;
+    write!(
+        out,
+        "<td class=\"n\">{}</td>",
+        row.credentials.map(|c| c.to_string()).unwrap_or_default()
+    )?;
     cell(out, &date(row.nearest_expiry))?;
     cell(out, &yes_no(row.synced))?;
     cell(out, &row.id)?;
@@ -247,7 +309,11 @@ mod tests {
         assert!(!page.contains("<b>contoso"));
         assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(page.contains("&quot;&lt;/script&gt;&lt;script&gt;"));
-        assert_eq!(page.matches("<script>").count(), 1, "only the page's own script");
+        assert_eq!(
+            page.matches("<script>").count(),
+            1,
+            "only the page's own script"
+        );
         assert!(!page.contains(" src=\""), "nothing loaded from elsewhere");
     }
 }

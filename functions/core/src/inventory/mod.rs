@@ -98,7 +98,9 @@ pub async fn write_inventory(
     let holders = match PrivilegedHolders::read(source.graph).await {
         Ok(holders) => holders,
         Err(GraphError::PermissionMissing { permission, .. }) => {
-            notes.push(format!("privileged roles empty: reading roles needs {permission}"));
+            notes.push(format!(
+                "privileged roles empty: reading roles needs {permission}"
+            ));
             PrivilegedHolders::default()
         }
         Err(e) => return Err(e.into()),

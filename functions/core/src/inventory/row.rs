@@ -140,7 +140,8 @@ impl IdentityRow {
             self.findings.len(),
             !self.privileged_roles.is_empty(),
             no_mfa,
-            self.days_inactive.unwrap_or(if self.activity_read { 100_000 } else { 0 }),
+            self.days_inactive
+                .unwrap_or(if self.activity_read { 100_000 } else { 0 }),
         )
     }
 }

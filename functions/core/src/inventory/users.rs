@@ -176,10 +176,18 @@ pub(super) async fn stream(
                 waiting_registrations.len() <= waiting_users.len()
             };
         if read_registrations {
-            let Listing::More(link) = &registrations else { unreachable!() };
-            match ctx.graph.list_user_registration_details(link.as_deref()).await {
+            let Listing::More(link) = &registrations else {
+                unreachable!()
+            };
+            match ctx
+                .graph
+                .list_user_registration_details(link.as_deref())
+                .await
+            {
                 Ok(page) => {
-                    registrations = page.next_link.map_or(Listing::Done, |l| Listing::More(Some(l)));
+                    registrations = page
+                        .next_link
+                        .map_or(Listing::Done, |l| Listing::More(Some(l)));
                     for reg in page.items {
                         let id = reg.id.to_ascii_lowercase();
                         match waiting_users.take(&id) {
@@ -219,12 +227,16 @@ pub(super) async fn stream(
                 Err(GraphError::PermissionMissing { permission, .. })
                     if link.is_none() && activity_read =>
                 {
-                    notes.push(format!("last activity empty: signInActivity needs {permission}"));
+                    notes.push(format!(
+                        "last activity empty: signInActivity needs {permission}"
+                    ));
                     query = without_activity();
                     activity_read = false;
                     continue;
                 }
-                Err(GraphError::LicenceRequired { needs, .. }) if link.is_none() && activity_read => {
+                Err(GraphError::LicenceRequired { needs, .. })
+                    if link.is_none() && activity_read =>
+                {
                     notes.push(format!("last activity empty: signInActivity needs {needs}"));
                     query = without_activity();
                     activity_read = false;
@@ -232,7 +244,9 @@ pub(super) async fn stream(
                 }
                 Err(e) => return Err(e.into()),
             };
-            users = page.next_link.map_or(Listing::Done, |l| Listing::More(Some(l)));
+            users = page
+                .next_link
+                .map_or(Listing::Done, |l| Listing::More(Some(l)));
             if !page.malformed.is_empty() {
                 notes.push(format!(
                     "{} user records did not parse (e.g. {}): not in the inventory",

@@ -128,7 +128,9 @@ fn methods_of(user: &Value, id: &str) -> Vec<String> {
         }
         return out;
     }
-    let h = id.bytes().fold(0x5eed_u64, |acc, b| mix(acc ^ u64::from(b)));
+    let h = id
+        .bytes()
+        .fold(0x5eed_u64, |acc, b| mix(acc ^ u64::from(b)));
     let mut pick = h % PROFILE_WEIGHTS.iter().sum::<u64>();
     for (profile, weight) in PROFILES.iter().zip(PROFILE_WEIGHTS) {
         if pick < weight {
@@ -140,7 +142,11 @@ fn methods_of(user: &Value, id: &str) -> Vec<String> {
 }
 
 /// The report's row for `user`, or `None` for a disabled user (the report does not cover them).
-pub(crate) fn registration_row(user: &Value, admins: &HashSet<String>, updated: &str) -> Option<Value> {
+pub(crate) fn registration_row(
+    user: &Value,
+    admins: &HashSet<String>,
+    updated: &str,
+) -> Option<Value> {
     if user.get("accountEnabled").and_then(Value::as_bool) == Some(false) {
         return None;
     }
@@ -189,7 +195,15 @@ fn check_filter(q: &QueryOptions) -> Result<(), GraphError> {
         let name = predicate_path(p).unwrap_or_default().join("/");
         let known = FILTERABLE.contains(&name.as_str());
         match p {
-            Expr::Cmp { op: Op::Eq | Op::Ne, .. } | Expr::Any { .. } if known => Ok(()),
+            Expr::Cmp {
+                op: Op::Eq | Op::Ne,
+                ..
+            }
+            | Expr::Any { .. }
+                if known =>
+            {
+                Ok(())
+            }
             _ => Err(format!("the filter on '{name}' is not supported")),
         }
     })
@@ -265,7 +279,8 @@ mod tests {
         let admins = HashSet::from(["a".to_string()]);
         let disabled = json!({"id": "d", "accountEnabled": false});
         assert!(registration_row(&disabled, &admins, "2026-12-01T00:00:00Z").is_none());
-        let passkey = json!({"id": "a", "userType": "Member", "methodsRegistered": ["passKeyDeviceBound"]});
+        let passkey =
+            json!({"id": "a", "userType": "Member", "methodsRegistered": ["passKeyDeviceBound"]});
         let row = registration_row(&passkey, &admins, "2026-12-01T00:00:00Z").expect("row");
         assert_eq!(row["isMfaRegistered"], true);
         assert_eq!(row["isPasswordlessCapable"], true);
