@@ -161,7 +161,7 @@ async fn inventory_writes_html_csv_and_json_lines_that_agree_and_escape_tenant_t
     // A dormant finding held in the state store, as the dormant job records it: it must come first in the HTML.
     let dormant = "0a000000-0000-4000-8000-000000000003";
     let store =
-        entrawatch_core::state::sqlite::SqliteStore::open(&dir.join("state.db")).expect("db");
+        entrawatch_core::state::sqlite::SqliteStore::open(dir.join("state.db")).expect("db");
     use entrawatch_core::state::FindingStore;
     store
         .put_finding(&entrawatch_core::state::Finding {

@@ -65,18 +65,30 @@ pub fn default_path(tenant: &str, format: Format) -> PathBuf {
     ))
 }
 
-/// Writes the inventory of `tenant` to `path` (through a temporary file beside it, renamed when complete, so a
-/// failed run never leaves half a report under the name).
+/// What to write, and how the tenant's client behaves.
+pub struct Request<'a> {
+    pub format: Format,
+    pub path: &'a Path,
+    pub options: ClientOptions,
+    pub progress: Progress,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes the inventory of `tenant` to `request.path` (through a temporary file beside it, renamed when complete,
+/// so a failed run never leaves half a report under the name).
 pub async fn write_for_tenant(
     config: &Config,
     tenant: &TenantConfig,
     resolver: &SecretResolver,
-    options: ClientOptions,
-    format: Format,
-    path: &Path,
-    progress: Progress,
-    now: chrono::DateTime<chrono::Utc>,
+    request: Request<'_>,
 ) -> anyhow::Result<Written> {
+    let Request {
+        format,
+        path,
+        options,
+        progress,
+        now,
+    } = request;
     let stores = Stores::open(&config.state).await?;
     let connection = tenant
         .connection(resolver)
@@ -156,17 +168,14 @@ pub async fn run(
         run_deadline: DEADLINE,
         ..ClientOptions::default()
     };
-    let written = write_for_tenant(
-        &config,
-        tenant,
-        &resolver,
-        options,
+    let request = Request {
         format,
-        &path,
-        console.progress(),
-        chrono::Utc::now(),
-    )
-    .await?;
+        path: &path,
+        options,
+        progress: console.progress(),
+        now: chrono::Utc::now(),
+    };
+    let written = write_for_tenant(&config, tenant, &resolver, request).await?;
     println!("{}", summary_line(&tenant.name, &written));
     for note in &written.report.notes {
         println!("  note: {note}");

@@ -271,20 +271,17 @@ impl Demo<'_> {
         std::fs::create_dir_all(&dir)?;
         let tenant = &self.config.tenants[0];
         let path = dir.join(super::inventory::default_path(&tenant.name, Format::Html));
-        super::inventory::write_for_tenant(
-            self.config,
-            tenant,
-            self.resolver,
-            ClientOptions {
+        let request = super::inventory::Request {
+            format: Format::Html,
+            path: &path,
+            options: ClientOptions {
                 clock: self.waits.clone(),
                 ..ClientOptions::default()
             },
-            Format::Html,
-            &path,
-            Progress::none(),
-            self.emulator.clock().now(),
-        )
-        .await
+            progress: Progress::none(),
+            now: self.emulator.clock().now(),
+        };
+        super::inventory::write_for_tenant(self.config, tenant, self.resolver, request).await
     }
 }
 
