@@ -111,18 +111,17 @@ pub async fn write_inventory(
     }
     let findings = findings::FindingIndex::read(source.findings, &source.tenant.id).await?;
     notes.extend(findings.notes.iter().cloned());
-    let extent = if source.progress.is_shown() {
-        match source.graph.count_users().await {
-            Ok(Some(n)) => Extent::AtMost(n),
-            _ => Extent::Unknown,
-        }
+    // Progress: users against the directory's count (a progress-only read, made only when someone looks), then
+    // the service principals.
+    let users_total = if source.progress.is_shown() {
+        source.graph.count_users().await.ok().flatten()
     } else {
-        Extent::Unknown
+        None
     };
-    let task = source.progress.start(
-        format!("inventory {}", source.tenant.name),
-        "identities",
-        extent,
+    let users_task = source.progress.start(
+        format!("inventory {} users", source.tenant.name),
+        "users",
+        users_total.map_or(Extent::Unknown, Extent::Exact),
     );
     let mut summary = Summary::default();
     let mut report = InventoryReport::default();
@@ -147,8 +146,19 @@ pub async fn write_inventory(
             holders: &holders,
             findings: &findings,
             now: source.now,
+            window: JOIN_WINDOW,
         };
-        users::stream(&users, &mut emit, &task, &mut notes).await?;
+        let progress = users::Progress {
+            task: &users_task,
+            total: users_total,
+        };
+        users::stream(&users, &mut emit, &progress, &mut notes).await?;
+        users_task.finish();
+        let task = source.progress.start(
+            format!("inventory {} service principals", source.tenant.name),
+            "service principals",
+            Extent::Unknown,
+        );
         workloads::stream(
             source.graph,
             &findings,
@@ -158,8 +168,8 @@ pub async fn write_inventory(
             &mut notes,
         )
         .await?;
+        task.finish();
     }
-    task.finish();
     if format == Format::Html {
         let info = html::PageInfo {
             tenant_name: &source.tenant.name,

@@ -15,9 +15,11 @@ use super::findings::FindingIndex;
 use super::row::{IdentityRow, Kind};
 use super::{Emit, InventoryError};
 use crate::graph::model::{User, UserRegistrationDetails};
-use crate::graph::{GraphError, GraphPort, UserQuery, USER_PROPERTIES};
+use crate::graph::{
+    Family, GraphError, GraphPort, UserQuery, USERS_WITH_SIGN_IN_ACTIVITY_PAGE, USER_PROPERTIES,
+};
 use crate::jobs::dormant::populations::{Privilege, PrivilegedHolders};
-use crate::progress::Task;
+use crate::progress::{Extent, Task};
 
 /// Unmatched rows held per side of the join.
 pub const JOIN_WINDOW: usize = 20_000;
@@ -26,13 +28,15 @@ pub const JOIN_WINDOW: usize = 20_000;
 struct Window<T> {
     rows: HashMap<String, T>,
     order: VecDeque<String>,
+    size: usize,
 }
 
 impl<T> Window<T> {
-    fn new() -> Self {
+    fn new(size: usize) -> Self {
         Window {
             rows: HashMap::new(),
             order: VecDeque::new(),
+            size,
         }
     }
 
@@ -45,7 +49,7 @@ impl<T> Window<T> {
     fn hold(&mut self, id: String, row: T) -> Option<T> {
         self.order.push_back(id.clone());
         self.rows.insert(id, row);
-        if self.rows.len() > JOIN_WINDOW {
+        if self.rows.len() > self.size {
             return self.pop_oldest();
         }
         // Drop ids of rows taken meanwhile, so `order` stays bounded too.
@@ -87,6 +91,8 @@ pub(super) struct UserContext<'a> {
     pub holders: &'a PrivilegedHolders,
     pub findings: &'a FindingIndex,
     pub now: DateTime<Utc>,
+    /// Unmatched rows held per side: [`JOIN_WINDOW`] (smaller in tests).
+    pub window: usize,
 }
 
 fn privilege_label(p: &Privilege) -> String {
@@ -153,27 +159,55 @@ fn with_registration(mut row: IdentityRow, reg: UserRegistrationDetails) -> Iden
     row
 }
 
+/// Where the user listing reports how far it is.
+pub(super) struct Progress<'a> {
+    pub task: &'a Task,
+    /// The directory's user count, when it was read.
+    pub total: Option<u64>,
+}
+
+impl Progress<'_> {
+    /// `done` users listed; the rest's time is what Graph's budget says the remaining `signInActivity` pages take
+    /// (each is also a reports request; the registration report's pages are half as many).
+    fn report(&self, graph: &dyn GraphPort, done: u64) {
+        let Some(total) = self.total else {
+            self.task.report(done, Extent::Unknown, None);
+            return;
+        };
+        let pages = total
+            .saturating_sub(done)
+            .div_ceil(u64::from(USERS_WITH_SIGN_IN_ACTIVITY_PAGE));
+        let time_left = graph.budget_time(&[Family::Reports, Family::SignInActivity], pages);
+        self.task
+            .report(done, Extent::Exact(total.max(done)), time_left);
+    }
+}
+
 /// Streams every user to `emit`; returns how many.
 pub(super) async fn stream(
     ctx: &UserContext<'_>,
     emit: &mut Emit<'_>,
-    task: &Task,
+    progress: &Progress<'_>,
     notes: &mut Vec<String>,
 ) -> Result<u64, InventoryError> {
     let mut query = UserQuery::default();
     let mut activity_read = true;
     let mut users = Listing::More(None);
     let mut registrations = Listing::More(None);
-    let mut waiting_users: Window<IdentityRow> = Window::new();
-    let mut waiting_registrations: Window<UserRegistrationDetails> = Window::new();
+    let mut waiting_users: Window<IdentityRow> = Window::new(ctx.window);
+    let mut waiting_registrations: Window<UserRegistrationDetails> = Window::new(ctx.window);
     let (mut written, mut unmatched_users, mut dropped_registrations) = (0u64, 0u64, 0u64);
+    let mut evicted_users = 0u64;
+    let mut listed = 0u64;
     loop {
-        // Registrations are read while they can still meet a user: not once every user is written.
+        // Registrations are read while they can still meet a user (not once every user is written), and only
+        // while their window has room for a page: reading ahead must never push out the rows the next users need.
         let read_registrations = matches!(registrations, Listing::More(_))
             && if users == Listing::Done {
                 !waiting_users.rows.is_empty()
             } else {
                 waiting_registrations.len() <= waiting_users.len()
+                    && waiting_registrations.len() < (ctx.window / 2).max(1)
             };
         if read_registrations {
             let Listing::More(link) = &registrations else {
@@ -254,10 +288,13 @@ pub(super) async fn stream(
                     page.malformed[0].id.as_deref().unwrap_or("(no id)")
                 ));
             }
-            task.advance(page.items.len() as u64);
+            listed += page.items.len() as u64;
+            progress.report(ctx.graph, listed);
             for user in &page.items {
                 let row = ctx.row(user, activity_read);
-                if registrations == Listing::Unavailable {
+                // "This method doesn't work for disabled users" (Graph docs
+                // `authenticationmethodsroot-list-userregistrationdetails.md`): no row will come for them.
+                if registrations == Listing::Unavailable || row.enabled == Some(false) {
                     emit(row)?;
                     written += 1;
                     continue;
@@ -267,16 +304,17 @@ pub(super) async fn stream(
                         emit(with_registration(row, reg))?;
                         written += 1;
                     }
-                    // Disabled users have no row ("doesn't work for disabled users"), nor anyone the report
-                    // has not reached yet.
+                    // The report is read to its end: this user has no row in it (or its row was set aside).
                     None if registrations == Listing::Done => {
+                        unmatched_users += 1;
                         emit(row)?;
                         written += 1;
                     }
                     None => {
                         let id = row.id.clone();
                         if let Some(old) = waiting_users.hold(id, row) {
-                            unmatched_users += u64::from(old.enabled != Some(false));
+                            unmatched_users += 1;
+                            evicted_users += 1;
                             emit(old)?;
                             written += 1;
                         }
@@ -288,13 +326,22 @@ pub(super) async fn stream(
         break;
     }
     while let Some(row) = waiting_users.pop_oldest() {
+        unmatched_users += u64::from(registrations != Listing::Unavailable);
         emit(row)?;
         written += 1;
     }
-    if unmatched_users + dropped_registrations > 0 {
+    // Only enabled users wait for a row, so `unmatched_users` counts enabled users without one: an account the
+    // report has not covered yet, or one whose row was set aside because the listings' orders differ.
+    if dropped_registrations + evicted_users > 0 {
         notes.push(format!(
-            "{unmatched_users} enabled users written without their MFA registration ({dropped_registrations} \
-             registration rows set aside): the two listings came in orders more than {JOIN_WINDOW} rows apart"
+            "{unmatched_users} enabled users written without their MFA registration: the two listings came in \
+             orders more than {} rows apart ({evicted_users} user and {dropped_registrations} registration rows pushed \
+             out of the join window)",
+            ctx.window
+        ));
+    } else if unmatched_users > 0 {
+        notes.push(format!(
+            "{unmatched_users} enabled users have no row in the registration report: their MFA columns are empty"
         ));
     }
     Ok(written)
@@ -310,3 +357,7 @@ fn without_activity() -> UserQuery {
         ..UserQuery::default()
     }
 }
+
+#[cfg(test)]
+#[path = "users_tests.rs"]
+mod tests;

@@ -9,7 +9,7 @@
 //! `authenticationMethods` (objects with `@odata.type`, as `users/{id}/authentication/methods` lists them); any
 //! other user gets a deterministic mix of methods from its id.
 
-use super::{charge, decode_token, encode_token, graph_caller, page, project};
+use super::{charge, encode_token, graph_caller, offset_from, page, project};
 use crate::errors::GraphError;
 use crate::generator::mix;
 use crate::odata::eval::{each_predicate, matches, predicate_path};
@@ -227,13 +227,7 @@ pub async fn list(
         return Err(GraphError::not_premium());
     }
     charge(&shared, &caller, false)?;
-    let start = match &q.skiptoken {
-        Some(t) => decode_token(t)?
-            .strip_prefix("registration:")
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| GraphError::bad_request("The $skiptoken is invalid."))?,
-        None => 0,
-    };
+    let start = offset_from(&q, "registration")? as u64;
     let tenant = &caller.tenant;
     let admins = admins(tenant);
     let updated = timefmt::format(shared.clock.now());
