@@ -93,6 +93,16 @@ authenticationMethods = [{ "@odata.type" = "#microsoft.graph.microsoftAuthentica
     )
     .await;
     assert!(registered.iter().all(|r| r["isMfaRegistered"] == true));
+    let passkeys = get_all(
+        &emu,
+        &t,
+        &format!("{PATH}?$filter=methodsRegistered/any(m:m%20eq%20'passKeyDeviceBound')"),
+    )
+    .await;
+    assert!(find(&passkeys, "0a000000-0000-4000-8000-0000000000f1").is_some());
+    assert!(passkeys.iter().all(|r| r["methodsRegistered"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|x| x == "passKeyDeviceBound"))));
     assert!(!registered.is_empty() && registered.len() < rows.len());
     let (status, _, body) = get(
         &emu,
