@@ -370,6 +370,16 @@ async fn the_default_file_is_the_tenants_html_report() {
     let html = std::fs::read_to_string(dir.join("entrawatch-inventory-contoso.html"))
         .expect("default file");
     assert!(html.starts_with("<!DOCTYPE html>"));
+    // Off a terminal, progress is log lines on stderr, as the jobs' (SPEC.md "CLI").
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("progress inventory contoso users: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("progress inventory contoso service principals: "),
+        "{stderr}"
+    );
     emu.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
