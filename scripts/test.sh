@@ -58,8 +58,10 @@ trap cleanup EXIT
 
 step "cargo clippy (all targets, warnings are errors); beside it: python tools (.venv: moto_server, cfn-lint, checkov, cargo-lambda), template.yaml lint"
 background python bash -c 'scripts/setup-python.sh && scripts/lint-infra.sh && scripts/build-lambda.sh --install-only'
+background browser scripts/test-browser.sh --install-only
 cargo clippy --workspace --all-targets --locked -- -D warnings
 join python
+join browser
 
 step "cargo test: build, and the doc tests"
 messages="$logs/test-binaries.json"
@@ -77,6 +79,20 @@ for _ in 1 2 3 4; do
 done
 scripts/run-tests.py --jobs 4 "${urls[@]}" <"$messages"
 join lambda
+
+step "browser: the inventory's HTML report of an emulator tenant in headless Chromium (puppeteer-core)"
+# The inventory test binary built above makes the report; the browser test checks it and writes a screenshot.
+inventory_test=$(python3 -c '
+import json, sys
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "inventory" \
+            and "test" in m["target"]["kind"] and "/functions/cli/" in m["manifest_path"]:
+        print(m["executable"])
+' <"$messages")
+INVENTORY_TEST="$inventory_test" scripts/test-browser.sh
 
 if [ -x scripts/test-validator.sh ]; then
   step "validator: WebAssembly build and JavaScript suites"

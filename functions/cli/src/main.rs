@@ -53,6 +53,17 @@ enum Command {
         #[arg(long = "tenant", value_name = "NAME-OR-ID")]
         tenants: Vec<String>,
     },
+    /// Every identity of one tenant (users, guests, service principals, managed identities) to one file.
+    Inventory {
+        /// The tenant (its name, or its id in any case) [default: the only configured tenant]
+        #[arg(long, value_name = "NAME-OR-ID")]
+        tenant: Option<String>,
+        #[arg(long, value_enum, default_value_t = InventoryFormat::Html)]
+        format: InventoryFormat,
+        /// Output file [default: entrawatch-inventory-<tenant>.html, .csv or .jsonl]
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Alert sinks.
     Alerts {
         #[command(subcommand)]
@@ -87,6 +98,24 @@ pub enum Job {
     /// The frequent watches alone (reactivated dormant accounts, credentials added to privileged apps).
     Watch,
     All,
+}
+
+/// `entrawatch inventory --format`: `json` is JSON lines (one object per identity).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InventoryFormat {
+    Html,
+    Csv,
+    Json,
+}
+
+impl From<InventoryFormat> for entrawatch_core::inventory::Format {
+    fn from(f: InventoryFormat) -> Self {
+        match f {
+            InventoryFormat::Html => entrawatch_core::inventory::Format::Html,
+            InventoryFormat::Csv => entrawatch_core::inventory::Format::Csv,
+            InventoryFormat::Json => entrawatch_core::inventory::Format::Json,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -140,6 +169,20 @@ fn main() -> ExitCode {
             Command::Demo => commands::demo::run(cli.output).await,
             Command::Run { job, tenants } => {
                 commands::run::run(&config_path, job, &tenants, cli.output, &console).await
+            }
+            Command::Inventory {
+                tenant,
+                format,
+                out,
+            } => {
+                commands::inventory::run(
+                    &config_path,
+                    tenant.as_deref(),
+                    format.into(),
+                    out,
+                    &console,
+                )
+                .await
             }
             Command::Alerts {
                 command: AlertsCommand::Test,

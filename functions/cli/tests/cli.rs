@@ -174,6 +174,20 @@ fn demo_runs_every_job_and_alerts_the_late_sign_in_once() {
         "{showed}"
     );
     assert!(showed.contains("entrawatch.example.toml"), "{showed}");
+    // It ends by writing the sample tenant's inventory and printing its path (issue 16).
+    let inventory = showed
+        .lines()
+        .find_map(|l| l.strip_prefix("last: inventory of contoso: "))
+        .unwrap_or_else(|| panic!("no inventory line: {showed}"));
+    assert!(
+        inventory.contains(" members, 2 guests, 2 service principals"),
+        "{inventory}"
+    );
+    let path = inventory.rsplit_once(" -> ").expect("a path").1;
+    let html = std::fs::read_to_string(path).expect("the inventory file is there");
+    assert!(
+        html.contains("<h1>Identities of contoso</h1>") && html.contains("id=\"activity-chart\"")
+    );
     // No log line anywhere unless ENTRAWATCH_LOG asks: stderr is empty, stdout has no level names.
     assert_eq!(stderr, "", "log lines on stderr");
     for level in ["INFO", "WARN", "DEBUG", "ERROR"] {

@@ -5,6 +5,7 @@ pub mod aws;
 pub mod aws_identity;
 pub mod config;
 pub mod graph;
+pub mod inventory;
 pub mod jobs;
 pub mod jwks_fetch;
 pub mod net;

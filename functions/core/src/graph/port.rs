@@ -15,6 +15,7 @@ use super::model::{
     ConditionalAccessPolicy, DirectoryAudit, DirectoryObject, FederatedIdentityCredential,
     GroupEligibilitySchedule, RoleAssignment, RoleAssignmentScheduleInstance, RoleDefinition,
     RoleEligibilitySchedule, ServicePrincipal, ServicePrincipalSignInActivity, SignIn, User,
+    UserRegistrationDetails,
 };
 use super::pacing::Family;
 use super::pager::Page;
@@ -227,6 +228,15 @@ pub trait GraphPort: Send + Sync {
         _principal_id: &str,
         _next_link: Option<&str>,
     ) -> Result<Page<RoleAssignmentScheduleInstance>, GraphError> {
+        Ok(Page::of(Vec::new(), None))
+    }
+
+    /// Every user's registered authentication methods (the registration report: P1, `AuditLog.Read.All`; a
+    /// reports request). The default is "none here", for fakes of the jobs that do not read it.
+    async fn list_user_registration_details(
+        &self,
+        _next_link: Option<&str>,
+    ) -> Result<Page<UserRegistrationDetails>, GraphError> {
         Ok(Page::of(Vec::new(), None))
     }
 
@@ -476,6 +486,14 @@ impl GraphPort for GraphClient {
     ) -> Result<Page<RoleAssignmentScheduleInstance>, GraphError> {
         let request = GraphRequest::role_assignment_schedule_instances_of(principal_id);
         self.page(&request, next_link).await
+    }
+
+    async fn list_user_registration_details(
+        &self,
+        next_link: Option<&str>,
+    ) -> Result<Page<UserRegistrationDetails>, GraphError> {
+        self.page(&GraphRequest::user_registration_details(), next_link)
+            .await
     }
 
     async fn count_users(&self) -> Result<Option<u64>, GraphError> {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::odata::{encode, odata_date, odata_string, path_segment};
 
 mod posture;
+mod registration;
 mod workload;
 pub use workload::AuditSource;
 

@@ -6,6 +6,7 @@ mod groups;
 mod logs;
 mod organization;
 pub(crate) mod posture;
+mod registration;
 mod roles;
 pub(crate) use roles::builtin_role_definitions;
 mod signins;
@@ -105,6 +106,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/{seg}/reports/servicePrincipalSignInActivities",
             get(workloads::service_principal_activities),
+        )
+        .route(
+            "/{seg}/reports/authenticationMethods/userRegistrationDetails",
+            get(registration::list),
         )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), around))

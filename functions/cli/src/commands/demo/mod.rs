@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use entrawatch_core::config::Config;
 use entrawatch_core::graph::ClientOptions;
+use entrawatch_core::inventory::Format;
 use entrawatch_core::jobs::{run_jobs, JobName, JobRun, RunSummary};
+use entrawatch_core::progress::Progress;
 use entrawatch_core::secrets::SecretResolver;
 use entrawatch_core::sinks::{build_sinks, http_client};
 use entrawatch_core::state::Stores;
@@ -201,6 +203,17 @@ heartbeat_days = 0
             "  Graph pacing under Microsoft's published limits waited {} s on the emulator's clock",
             waits.waited().as_secs()
         ));
+        tell.say("");
+        let inventory = demo.inventory().await?;
+        tell.say(format!(
+            "last: {}",
+            super::inventory::summary_line(&config.tenants[0].name, &inventory)
+        ));
+        tell.say(format!(
+            "  open {} in a browser (one self-contained file: counts, a chart, the most notable identities first); \
+             `entrawatch inventory --format csv` or `--format json` gives every row",
+            inventory.path.display()
+        ));
         let failed = first.failed() || second.failed() || third.failed();
         let missing =
             digest.is_none() || credential.is_none() || reactivated.is_none() || posture.is_none();
@@ -256,6 +269,28 @@ impl Demo<'_> {
             },
         })
         .await)
+    }
+}
+
+impl Demo<'_> {
+    /// The sample tenant's inventory, with the findings the runs recorded, as HTML in a directory the demo leaves
+    /// behind (`<temp>/entrawatch-demo-inventory/`), so the file can be opened after the demo.
+    async fn inventory(&self) -> anyhow::Result<super::inventory::Written> {
+        let dir = std::env::temp_dir().join("entrawatch-demo-inventory");
+        std::fs::create_dir_all(&dir)?;
+        let tenant = &self.config.tenants[0];
+        let path = dir.join(super::inventory::default_path(&tenant.name, Format::Html));
+        let request = super::inventory::Request {
+            format: Format::Html,
+            path: &path,
+            options: ClientOptions {
+                clock: self.waits.clone(),
+                ..ClientOptions::default()
+            },
+            progress: Progress::none(),
+            now: self.emulator.clock().now(),
+        };
+        super::inventory::write_for_tenant(self.config, tenant, self.resolver, request).await
     }
 }
 

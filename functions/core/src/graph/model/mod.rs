@@ -10,6 +10,7 @@ mod audit;
 mod directory;
 mod never;
 mod posture;
+mod registration;
 mod role;
 mod sign_in;
 mod user;
@@ -24,6 +25,7 @@ pub use posture::{
     AuthenticationMethod, AuthenticationStrength, ConditionalAccessConditions,
     ConditionalAccessPolicy, ConditionalAccessUsers, GrantControls, RoleAssignmentScheduleInstance,
 };
+pub use registration::UserRegistrationDetails;
 pub use role::{
     GroupEligibilitySchedule, RoleAssignment, RoleDefinition, RoleEligibilitySchedule,
     RoleEligibilityScheduleInstance, ScheduleExpiration, ScheduleInfo,

@@ -35,7 +35,7 @@ pub struct IdleOutcome {
 
 /// appId → the newest sign-in of any kind; `None` when the report cannot be read (licence, permission): then no
 /// finding is opened or resolved.
-async fn read_activity(
+pub(crate) async fn read_activity(
     graph: &dyn GraphPort,
     notes: &mut Vec<String>,
 ) -> Result<Option<HashMap<String, Option<DateTime<Utc>>>>, GraphError> {

@@ -12,9 +12,9 @@
 pub mod added;
 mod expiry;
 mod federated;
-mod idle;
-mod inventory;
-mod privilege;
+pub(crate) mod idle;
+pub(crate) mod inventory;
+pub(crate) mod privilege;
 
 pub use expiry::Stage;
 pub use inventory::{FIRST_PARTY_OWNERS, MICROSOFT_GRAPH_APP_ID};

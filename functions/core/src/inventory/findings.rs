@@ -1,0 +1,120 @@
+//! The open findings entrawatch holds, by the object they are about: dormant accounts, emergency-account
+//! posture, credential and workload findings (the state store's findings, see `state::FindingStore`).
+//!
+//! Read once, page by page with [`FindingStore::list_findings_after`], into a map of at most [`MAX_FINDINGS`]
+//! entries (a few short labels per object): memory is bounded by that cap, not by the tenant. Past it, the
+//! rest are not shown and a note says so.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::state::{FindingStatus, FindingStore, StateError};
+
+/// Findings held for the join; a tenant with more open findings than this gets a note.
+pub const MAX_FINDINGS: usize = 200_000;
+const PAGE: usize = 1_000;
+
+/// The finding sets (state `job` names) and how a row names them. Posture findings are the break-glass job's
+/// `break_glass.posture` ones (issue 16), under the name they are kept with.
+const FINDING_SETS: [(&str, &str); 4] = [
+    ("dormant", "dormant"),
+    ("break-glass-posture", "posture"),
+    ("workload-credential", "credential"),
+    ("workload-dormant", "dormant workload"),
+];
+
+/// Object id or appId (lower case) → labels of its open findings.
+#[derive(Debug, Default)]
+pub struct FindingIndex {
+    by_object: HashMap<String, Vec<String>>,
+    held: usize,
+    pub notes: Vec<String>,
+}
+
+/// What a finding is about: its subject's object id and appId (credential findings name the app registration
+/// or the service principal; the inventory row is the service principal, found by appId).
+fn subjects(key: &str, data: &Value) -> Vec<String> {
+    let subject = &data["subject"];
+    let mut out: Vec<String> = ["id", "appId"]
+        .iter()
+        .filter_map(|k| subject[*k].as_str())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if out.is_empty() {
+        out.push(key.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The row's label: the set's name, with the alert type's detail when there is one
+/// (`credential expiring`, `posture: ca_exclusion`).
+fn label(set: &str, data: &Value) -> String {
+    if let Some(check) = data["evidence"]["check"]
+        .as_str()
+        .or(data["check"].as_str())
+    {
+        return format!("{set}: {check}");
+    }
+    match data["alertType"].as_str() {
+        Some("workload.credential_expired") => "credential expired".into(),
+        Some("workload.credential_expiring") => "credential expiring".into(),
+        _ => set.to_string(),
+    }
+}
+
+impl FindingIndex {
+    pub async fn read(store: &dyn FindingStore, tenant: &str) -> Result<FindingIndex, StateError> {
+        let mut index = FindingIndex::default();
+        for (job, set) in FINDING_SETS {
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .list_findings_after(tenant, job, after.as_deref(), PAGE)
+                    .await?;
+                let last = page.last().map(|f| f.key.clone());
+                for f in page.iter().filter(|f| f.status == FindingStatus::Open) {
+                    if index.held >= MAX_FINDINGS {
+                        index.notes.push(format!(
+                            "more than {MAX_FINDINGS} open findings: those past the first {MAX_FINDINGS} are not \
+                             shown (see `entrawatch run` output)"
+                        ));
+                        return Ok(index);
+                    }
+                    let label = label(set, &f.data);
+                    for subject in subjects(&f.key, &f.data) {
+                        let labels = index.by_object.entry(subject).or_default();
+                        if !labels.contains(&label) {
+                            labels.push(label.clone());
+                        }
+                    }
+                    index.held += 1;
+                }
+                match last {
+                    Some(key) if page.len() == PAGE => after = Some(key),
+                    _ => break,
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// Labels of the open findings about `object_id` or `app_id`.
+    pub fn of(&self, object_id: &str, app_id: Option<&str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let keys = std::iter::once(object_id).chain(app_id);
+        for key in keys {
+            for label in self
+                .by_object
+                .get(&key.to_ascii_lowercase())
+                .into_iter()
+                .flatten()
+            {
+                if !out.contains(label) {
+                    out.push(label.clone());
+                }
+            }
+        }
+        out
+    }
+}
