@@ -41,6 +41,9 @@ pub struct Jwk {
     /// Minimal public JWK (`kty` and the key parameters only) for hosts importing the key into
     /// their own crypto (WebCrypto, node:crypto).
     pub public_jwk: String,
+    /// Hex SHA-256 (first 12 bytes) of `public_jwk`: hosts cache imported keys under it, so a
+    /// key set swapped between two calls can never make them use another key's material.
+    pub fingerprint: String,
 }
 
 /// A parsed JWKS with a fingerprint that changes whenever any key changes; caches keyed by it are
@@ -49,6 +52,7 @@ pub struct Jwk {
 pub struct KeySet {
     keys: Vec<Arc<Jwk>>,
     fingerprint: String,
+    source_tenant: Option<Arc<str>>,
 }
 
 impl KeySet {
@@ -87,9 +91,24 @@ impl KeySet {
                 keys.push(Arc::new(key));
             }
         }
-        let digest = hasher.finalize();
-        let fingerprint = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(KeySet { keys, fingerprint })
+        Ok(KeySet {
+            keys,
+            fingerprint: hex12(&hasher.finalize()),
+            source_tenant: None,
+        })
+    }
+
+    /// Marks the set as read from `tenant`'s own JWKS document (a tenant id in the URL, see
+    /// [`tenant_of_jwks_uri`]). With `tenants: "any"`, a key without an `issuer` property is
+    /// accepted only for tokens of that tenant (REFERENCE.md §6, "Validate the signing key issuer").
+    pub fn from_tenant_document(mut self, tenant: Option<&str>) -> Self {
+        self.source_tenant = tenant.map(|t| Arc::from(t.to_ascii_lowercase()));
+        self
+    }
+
+    /// The tenant whose own document this set was read from, if any.
+    pub fn source_tenant(&self) -> Option<&str> {
+        self.source_tenant.as_deref()
     }
 
     /// A stable identifier of this exact key material.
@@ -119,6 +138,20 @@ impl KeySet {
     }
 }
 
+fn hex12(digest: &[u8]) -> String {
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The tenant id a JWKS URL is specific to: the first path segment when it is a GUID
+/// (`{login}/{tenant id}/discovery/v2.0/keys`, `.../discovery/keys`, with or without `?appid=`).
+/// `common`, `organizations`, domain names and non-Entra URLs answer `None`.
+pub fn tenant_of_jwks_uri(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://")?.1;
+    let path = rest.split_once('/')?.1;
+    let segment = path.split(['/', '?', '#']).next()?;
+    crate::config::is_guid(segment).then(|| segment.to_ascii_lowercase())
+}
+
 fn string_member(members: &Map<String, Value>, name: &str) -> Option<String> {
     members.get(name).and_then(Value::as_str).map(str::to_owned)
 }
@@ -142,6 +175,7 @@ fn parse_key(members: &Map<String, Value>) -> Option<Jwk> {
         alg: string_member(members, "alg"),
         issuer: string_member(members, "issuer"),
         material,
+        fingerprint: hex12(&Sha256::digest(public_jwk.as_bytes())),
         public_jwk,
     })
 }
@@ -232,6 +266,25 @@ mod tests {
             set.find(Some("k")).unwrap().1.material,
             KeyMaterial::Refused(_)
         ));
+    }
+
+    #[test]
+    fn only_a_tenant_id_in_the_jwks_url_makes_it_tenant_specific() {
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        for uri in [
+            format!("https://login.microsoftonline.com/{tid}/discovery/v2.0/keys"),
+            format!("https://login.microsoftonline.us/{tid}/discovery/keys?appid=x"),
+        ] {
+            assert_eq!(tenant_of_jwks_uri(&uri).as_deref(), Some(tid), "{uri}");
+        }
+        for uri in [
+            "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/keys",
+            "https://idp.example/.well-known/jwks.json",
+            "not a url",
+        ] {
+            assert_eq!(tenant_of_jwks_uri(uri), None, "{uri}");
+        }
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub fn check(config: &ValidatorConfig, token: VerifiedToken, now: u64) -> Result
     let iss = str_claim(claims, "iss")?.ok_or_else(|| err(ErrorCode::IssuerInvalid, "no iss"))?;
     let tid = str_claim(claims, "tid")?;
     check_tenant_and_issuer(config, iss, tid)?;
-    check_key_issuer(token.key_issuer(), iss, tid)?;
+    check_key_issuer(config, &token, iss, tid)?;
 
     if !aud.iter().any(|a| config.audiences.iter().any(|c| c == a)) {
         return Err(err(
@@ -230,9 +230,29 @@ fn check_tenant_and_issuer(
 /// token's `tid`, the key's `issuer` must equal the token's `iss`. The v2 key set also signs v1
 /// tokens, so a v1 `iss` matches the v2 issuer of the same tenant (as Microsoft.IdentityModel's
 /// `AadIssuerValidator` treats both forms as one tenant).
-fn check_key_issuer(key_issuer: Option<&str>, iss: &str, tid: Option<&str>) -> Result<(), Error> {
-    let Some(template) = key_issuer else {
-        return Ok(());
+///
+/// A key without `issuer` (v1 documents `.../discovery/keys`, non-Entra providers) cannot prove
+/// which tenant it signs for. With `tenants: "any"` and the Entra issuer rule (no `issuers`
+/// configured) it is accepted only when the key set was read from the token's own tenant's
+/// document; an allow-list of tenants or of exact issuers already binds the tenant.
+fn check_key_issuer(
+    config: &ValidatorConfig,
+    token: &VerifiedToken,
+    iss: &str,
+    tid: Option<&str>,
+) -> Result<(), Error> {
+    let mismatch = |m: &str| Err(err(ErrorCode::KeyIssuerMismatch, m.to_owned()));
+    let Some(template) = token.key_issuer() else {
+        let multi_tenant = config.tenants == Tenants::Any && config.issuers.is_empty();
+        let own_document = tid.is_some() && token.keys_source_tenant() == tid;
+        return if !multi_tenant || own_document {
+            Ok(())
+        } else {
+            mismatch(
+                "the signing key has no issuer and was not read from the token's tenant's own \
+                 JWKS: with tenants \"any\" it cannot prove which tenant it signs for",
+            )
+        };
     };
     let resolved = match tid {
         Some(tid) => template.replace("{tenantid}", tid),
@@ -242,10 +262,7 @@ fn check_key_issuer(key_issuer: Option<&str>, iss: &str, tid: Option<&str>) -> R
     if resolved == iss || v1_equivalent {
         Ok(())
     } else {
-        Err(err(
-            ErrorCode::KeyIssuerMismatch,
-            "the signing key's issuer is not the token's issuer",
-        ))
+        mismatch("the signing key's issuer is not the token's issuer")
     }
 }
 

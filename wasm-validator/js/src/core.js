@@ -4,7 +4,7 @@
 
 import { WasmValidator, verifyJwsJson } from "../pkg/entrawatch_validator_wasm.js";
 import { fetchJwks, checkJwksUrl } from "./fetch.js";
-import { HostCrypto } from "./host-crypto.js";
+import { HostCrypto, base64urlBytes } from "./host-crypto.js";
 
 // Statuses of WasmValidator.begin (wasm-validator/wasm/src/lib.rs).
 const NEED_FETCH = -1;
@@ -56,8 +56,10 @@ export function makeValidator(options, host) {
   for (const k of CORE_OPTIONS) if (opts[k] !== undefined) core[k] = opts[k];
   const staticJwks = opts.jwks === undefined ? undefined
     : typeof opts.jwks === "string" ? opts.jwks : JSON.stringify(opts.jwks);
-  const wasm = new WasmValidator(JSON.stringify(core), staticJwks);
   const jwksUri = opts.jwksUri ?? defaultJwksUri(opts.tenants);
+  // The core reads a tenant id in the URL: that document's issuer-less keys serve that tenant.
+  if (staticJwks === undefined) core.jwksUri = jwksUri;
+  const wasm = new WasmValidator(JSON.stringify(core), staticJwks);
   if (staticJwks === undefined) checkJwksUrl(jwksUri, opts.allowInsecureLoopback === true);
   const fetchImpl = opts.fetch ?? globalThis.fetch;
   const nowMs = opts.now ?? Date.now;
@@ -109,6 +111,14 @@ export function makeValidator(options, host) {
     followKeys();
   }
 
+  // The core answers the verdict and principal; the claims are the verified payload, which the
+  // core has parsed strictly (no duplicate members), parsed again here with the native parser.
+  function verdict(token, json) {
+    const r = JSON.parse(json);
+    if (!r.ok) return r;
+    return { ok: true, claims: JSON.parse(hostCrypto.payloadText(token)), principal: r.principal };
+  }
+
   function remember(token, result, keyGeneration) {
     // A verdict reached with keys that have since changed must not outlive them.
     if (keyGeneration !== wasm.key_generation()) return result;
@@ -130,25 +140,25 @@ export function makeValidator(options, host) {
   // The host key is chosen before any await, so a key set swapped meanwhile cannot change it.
   function finishSync(token, handle) {
     const keyGeneration = wasm.key_generation();
-    const verdict = hostCrypto.verifySync(wasm, handle, token);
-    const json = verdict === undefined
+    const ok = hostCrypto.verifySync(wasm, handle, token);
+    const json = ok === undefined
       ? wasm.finish_in_wasm(handle, seconds())
-      : wasm.finish(handle, verdict, seconds());
-    return remember(token, JSON.parse(json), keyGeneration);
+      : wasm.finish(handle, ok, seconds());
+    return remember(token, verdict(token, json), keyGeneration);
   }
 
   async function finishAsync(token, handle) {
     const keyGeneration = wasm.key_generation();
-    let verdict;
+    let ok;
     try {
-      verdict = await hostCrypto.verifyAsync(wasm, handle, token);
+      ok = await hostCrypto.verifyAsync(wasm, handle, token);
     } catch {
-      verdict = undefined; // key not importable by this host: verify inside wasm instead
+      ok = undefined; // key not importable by this host: verify inside wasm instead
     }
-    const json = verdict === undefined
+    const json = ok === undefined
       ? wasm.finish_in_wasm(handle, seconds())
-      : wasm.finish(handle, verdict, seconds());
-    return remember(token, JSON.parse(json), keyGeneration);
+      : wasm.finish(handle, ok, seconds());
+    return remember(token, verdict(token, json), keyGeneration);
   }
 
   async function validate(input) {
@@ -194,8 +204,15 @@ export function makeValidator(options, host) {
   };
 }
 
-/** Signature layer only: `{ ok: true, header, payload }` or `{ ok: false, code, message }`. */
+/**
+ * Signature layer only: `{ ok: true, header, payload, payloadBytes }` or `{ ok: false, code,
+ * message }`. Any payload bytes verify (RFC 7515); `payloadBytes` (a Uint8Array) is always
+ * there, `payload` only when the payload is a JSON object. No claim rule is applied.
+ */
 export function verifyJws(compact, jwks) {
+  const token = String(compact);
   const set = typeof jwks === "string" ? jwks : JSON.stringify(jwks);
-  return JSON.parse(verifyJwsJson(String(compact), set));
+  const r = JSON.parse(verifyJwsJson(token, set));
+  if (r.ok) r.payloadBytes = base64urlBytes(token.slice(token.indexOf(".") + 1, token.lastIndexOf(".")));
+  return r;
 }
