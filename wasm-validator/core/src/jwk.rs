@@ -161,6 +161,16 @@ fn parse_key(members: &Map<String, Value>) -> Option<Jwk> {
     if members.get("use").is_some_and(|u| u != "sig") {
         return None;
     }
+    // RFC 7517 §4.3: with `key_ops`, only a key listing "verify" verifies (Wycheproof
+    // `rejectWrongKeyOps`).
+    if let Some(ops) = members.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op == "verify"));
+        if !verifies {
+            return None;
+        }
+    }
     let kid = string_member(members, "kid");
     if kid.as_ref().is_some_and(|k| k.len() > MAX_KID_LEN) {
         return None;
@@ -256,6 +266,23 @@ mod tests {
             {"kty":"RSA","use":"enc","kid":"e","n":"AQAB","e":"AQAB"}]}"#;
         let set = KeySet::parse(body).unwrap();
         assert!(set.keys().is_empty());
+    }
+
+    #[test]
+    fn keys_whose_key_ops_lack_verify_are_skipped() {
+        let key = |ops: &str| {
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k","key_ops":{ops},"x":"AA","y":"AA"}}]}}"#
+            )
+        };
+        for ops in [r#"["encrypt"]"#, r#""verify""#, "[]"] {
+            assert!(KeySet::parse(key(ops).as_bytes())
+                .unwrap()
+                .keys()
+                .is_empty());
+        }
+        let kept = KeySet::parse(key(r#"["sign","verify"]"#).as_bytes()).unwrap();
+        assert_eq!(kept.keys().len(), 1);
     }
 
     #[test]

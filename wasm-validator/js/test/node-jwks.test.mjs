@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createValidator } from "../src/index.js";
-import { AUD, TID, jwks, jwksServer, mint, v2Claims } from "./helpers.mjs";
+import { AUD, OTHER_TID, TID, jwks, jwksServer, mint, v2Claims } from "./helpers.mjs";
 
 const options = (server, extra = {}) => ({
   tenants: [TID], audiences: [AUD], jwksUri: server.url, allowInsecureLoopback: true, ...extra,
@@ -146,5 +146,21 @@ test("a cached verdict is not served after the token expires", async () => {
   assert.equal((await v.validate(token)).ok, true);
   clock += 31_000;
   assert.equal((await v.validate(token)).code, "token_expired");
+  server.close();
+});
+
+test("tenants any: an issuer-less key is refused unless read from the token's tenant's own jwks", async () => {
+  // REFERENCE.md §6: the key's own issuer proves its tenant; v1 documents (.../discovery/keys) have none.
+  const server = await jwksServer(jwks("ec")); // the test EC key carries no issuer
+  const any = (jwksUri) => createValidator({ tenants: "any", audiences: [AUD], jwksUri, allowInsecureLoopback: true });
+  const token = mint(v2Claims(), { kid: "ec" });
+  const common = await any(server.url).validate(token);
+  assert.equal(common.code, "key_issuer_mismatch");
+  const own = server.url.replace("/keys", `/${TID}/discovery/keys`);
+  assert.equal((await any(own).validate(token)).ok, true);
+  const other = server.url.replace("/keys", `/${OTHER_TID}/discovery/keys`);
+  assert.equal((await any(other).validate(token)).code, "key_issuer_mismatch");
+  // A tenant allow-list binds the tenant already.
+  assert.equal((await createValidator(options(server)).validate(token)).ok, true);
   server.close();
 });
