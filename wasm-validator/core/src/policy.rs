@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::{is_guid, Tenants, ValidatorConfig};
+use crate::config::{is_guid, Tenants, ValidatorConfig, TENANT_ID};
 use crate::error::{err, Error, ErrorCode};
 use crate::verify::VerifiedToken;
 
@@ -205,7 +205,13 @@ fn check_tenant_and_issuer(
         }
     }
     if !config.issuers.is_empty() {
-        return match config.issuers.iter().any(|i| i == iss) {
+        let guid_tid = tid.filter(|t| is_guid(t));
+        let matches = |i: &String| match (i.contains(TENANT_ID), guid_tid) {
+            (false, _) => i == iss,
+            (true, Some(t)) => i.replace(TENANT_ID, t) == iss,
+            (true, None) => false,
+        };
+        return match config.issuers.iter().any(matches) {
             true => Ok(()),
             false => Err(err(
                 ErrorCode::IssuerInvalid,
@@ -232,9 +238,9 @@ fn check_tenant_and_issuer(
 /// `AadIssuerValidator` treats both forms as one tenant).
 ///
 /// A key without `issuer` (v1 documents `.../discovery/keys`, non-Entra providers) cannot prove
-/// which tenant it signs for. With `tenants: "any"` and the Entra issuer rule (no `issuers`
-/// configured) it is accepted only when the key set was read from the token's own tenant's
-/// document; an allow-list of tenants or of exact issuers already binds the tenant.
+/// which tenant it signs for. With `tenants: "any"` and an issuer built from `tid` (the Entra
+/// issuers or a `{tenantid}` template) it is accepted only when the key set was read from the
+/// token's own tenant's document; an allow-list of tenants or of exact issuers binds the tenant.
 fn check_key_issuer(
     config: &ValidatorConfig,
     token: &VerifiedToken,
@@ -243,7 +249,7 @@ fn check_key_issuer(
 ) -> Result<(), Error> {
     let mismatch = |m: &str| Err(err(ErrorCode::KeyIssuerMismatch, m.to_owned()));
     let Some(template) = token.key_issuer() else {
-        let multi_tenant = config.tenants == Tenants::Any && config.issuers.is_empty();
+        let multi_tenant = config.is_multi_tenant();
         let own_document = tid.is_some() && token.keys_source_tenant() == tid;
         return if !multi_tenant || own_document {
             Ok(())
@@ -255,7 +261,7 @@ fn check_key_issuer(
         };
     };
     let resolved = match tid {
-        Some(tid) => template.replace("{tenantid}", tid),
+        Some(tid) => template.replace(TENANT_ID, tid),
         None => template.to_owned(),
     };
     let v1_equivalent = tid.is_some_and(|t| iss == v1_issuer(t) && resolved == v2_issuer(t));

@@ -258,6 +258,32 @@ fn explicit_issuers_serve_non_entra_providers() {
     assert!(v.validate(&es256("ec", &claims), &keys(), NOW).is_ok());
 }
 
+/// National clouds (Entra docs `authentication-national-cloud.md`): US Gov issues
+/// `https://login.microsoftonline.us/{tid}/v2.0`, which the public-cloud default refuses.
+#[test]
+fn issuer_template_serves_a_national_cloud_for_any_tenant() {
+    let gov = "https://login.microsoftonline.us/{tenantid}/v2.0";
+    let mut jwk = rsa_jwk(rsa_a(), "a");
+    jwk["issuer"] = json!(gov);
+    let keys = keyset(&json!({ "keys": [jwk] }));
+    let mut claims = v2_claims();
+    claims["iss"] = json!(format!("https://login.microsoftonline.us/{TID}/v2.0"));
+    let token = rs256("a", &claims);
+    let public = Validator::new(ValidatorConfig::new(Tenants::Any, vec![AUD.into()])).unwrap();
+    assert_eq!(
+        public.validate(&token, &keys, NOW).unwrap_err().code(),
+        "issuer_invalid"
+    );
+    let mut config = ValidatorConfig::new(Tenants::Any, vec![AUD.into()]);
+    config.issuers = vec![gov.into()];
+    let v = Validator::new(config).unwrap();
+    assert!(v.validate(&token, &keys, NOW).is_ok());
+    // The template is filled from tid: another tenant's issuer does not pass.
+    claims["tid"] = json!(OTHER_TID);
+    let err = v.validate(&rs256("a", &claims), &keys, NOW).unwrap_err();
+    assert_eq!(err.code(), "issuer_invalid");
+}
+
 #[test]
 fn host_verdict_false_is_signature_invalid_and_true_runs_the_policy() {
     let v = validator();
