@@ -161,7 +161,9 @@ export function makeValidator(options, host) {
     return remember(token, verdict(token, json), keyGeneration);
   }
 
-  async function validate(input) {
+  // `waitUntil` (a Worker's ctx.waitUntil): keeps a background refresh, and the cache put after
+  // it, alive past the response; without it the isolate may drop them.
+  async function validate(input, { waitUntil } = {}) {
     const token = stripBearer(input);
     followKeys();
     const hit = cached(token);
@@ -171,7 +173,10 @@ export function makeValidator(options, host) {
     for (let round = 0; round < 5; round++) {
       const h = wasm.begin(token, seconds(), false);
       if (h >= 0) {
-        if (wasm.take_refresh() && !inflight) runFetch();
+        if (wasm.take_refresh() && !inflight) {
+          const refresh = runFetch();
+          if (typeof waitUntil === "function") waitUntil(refresh);
+        }
         followKeys();
         return hostCrypto.hasSync ? finishSync(token, h) : finishAsync(token, h);
       }
