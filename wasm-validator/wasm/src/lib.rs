@@ -75,7 +75,11 @@ fn error_value(e: &Error) -> Value {
 /// claims here and parsing them twice there.
 fn result_json(result: Result<Validated, Error>) -> String {
     match result {
-        Ok(v) => json!({"ok": true, "principal": v.principal}).to_string(),
+        Ok(v) => {
+            // Serialised straight from the struct: no intermediate `Value` on the hot path.
+            let principal = serde_json::to_string(&v.principal).unwrap_or_else(|_| "{}".into());
+            format!(r#"{{"ok":true,"principal":{principal}}}"#)
+        }
         Err(e) => error_value(&e).to_string(),
     }
 }
