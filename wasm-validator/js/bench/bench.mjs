@@ -16,7 +16,7 @@ import { workerdOptions } from "../test/workerd-options.mjs";
 import { interleaved, must, table } from "./interleave.mjs";
 
 const N = Number(process.env.BENCH_N ?? 4000);
-const BLOCK = Number(process.env.BENCH_BLOCK ?? 50);
+const BLOCK = Number(process.env.BENCH_BLOCK ?? 5);
 const keySet = jwks("a");
 const issuer = `https://login.microsoftonline.com/${TID}/v2.0`;
 

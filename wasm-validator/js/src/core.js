@@ -23,7 +23,8 @@ function defaultJwksUri(tenants) {
 
 function stripBearer(value) {
   const v = String(value ?? "").trim();
-  return v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
+  const first = v.charCodeAt(0) | 0x20; // a bare token starts "eyJ"; only "b"/"B" can be a scheme
+  return first === 0x62 && v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
 }
 
 function deepFreeze(o) {
@@ -119,21 +120,32 @@ export function makeValidator(options, host) {
     return { ok: true, claims: JSON.parse(hostCrypto.payloadText(token)), principal: r.principal };
   }
 
+  // The verdict cache is an LRU over Map insertion order, approximated: a hit moves its entry to
+  // the most recent end only once it has drifted into the older half, so a token seen again and
+  // again costs one Map lookup, and eviction still takes an entry from the least recent half.
+  let inserted = 0;
+
   function remember(token, result, keyGeneration) {
     // A verdict reached with keys that have since changed must not outlive them.
     if (keyGeneration !== wasm.key_generation()) return result;
     if (!result.ok || typeof result.claims.exp !== "number") return result;
     if (tokens.size >= tokenCacheSize) tokens.delete(tokens.keys().next().value);
-    tokens.set(token, { result: deepFreeze(result), expMs: result.claims.exp * 1000 });
+    tokens.set(token, { result: deepFreeze(result), expMs: result.claims.exp * 1000, seq: ++inserted });
     return result;
   }
 
   function cached(token) {
     const hit = tokens.get(token);
     if (hit === undefined) return undefined;
-    tokens.delete(token);
-    if (nowMs() >= hit.expMs) return undefined;
-    tokens.set(token, hit); // most recently used last
+    if (nowMs() >= hit.expMs) {
+      tokens.delete(token);
+      return undefined;
+    }
+    if (inserted - hit.seq > tokenCacheSize / 2) {
+      tokens.delete(token);
+      hit.seq = ++inserted;
+      tokens.set(token, hit); // most recently used last
+    }
     return hit.result;
   }
 

@@ -193,3 +193,17 @@ test("host crypto keys its imports by the core's key fingerprint serial, not a k
   assert.equal(host.verifySync(core(0, "a"), 0, tb), false, "b's token never checked with a's key");
   assert.equal(host.keys.size, 2);
 });
+
+test("a token validated again and again stays cached while new tokens cycle through the verdict cache", async () => {
+  const small = createValidator({ ...base, tokenCacheSize: 4 });
+  const hot = mint(v2Claims());
+  const first = await small.validate(hot);
+  for (let i = 0; i < 20; i++) {
+    await small.validate(mint(v2Claims()));
+    assert.equal(await small.validate(hot), first, `still the cached verdict after ${i + 1} new tokens`);
+  }
+  const cold = mint(v2Claims());
+  const verdict = await small.validate(cold);
+  for (let i = 0; i < 4; i++) await small.validate(mint(v2Claims()));
+  assert.notEqual(await small.validate(cold), verdict, "an unused entry is evicted");
+});
