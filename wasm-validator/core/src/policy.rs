@@ -95,12 +95,14 @@ fn audiences(claims: &Map<String, Value>) -> Result<Vec<&str>, Error> {
     }
 }
 
-fn v1_issuer(tid: &str) -> String {
-    format!("https://sts.windows.net/{tid}/")
-}
+const V1_ISSUER: (&str, &str) = ("https://sts.windows.net/", "/");
+const V2_ISSUER: (&str, &str) = ("https://login.microsoftonline.com/", "/v2.0");
 
-fn v2_issuer(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
+/// Whether `iss` is `prefix + tid + suffix`, without building the string (hot path).
+fn is_issuer(iss: &str, (prefix, suffix): (&str, &str), tid: &str) -> bool {
+    iss.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
+        .is_some_and(|t| t == tid)
 }
 
 /// Applies every claim rule in a fixed order; the first failure is returned.
@@ -223,7 +225,7 @@ fn check_tenant_and_issuer(
     let tid = tid
         .filter(|t| is_guid(t))
         .ok_or_else(|| err(ErrorCode::IssuerInvalid, "tid claim missing or not a GUID"))?;
-    if iss != v1_issuer(tid) && iss != v2_issuer(tid) {
+    if !is_issuer(iss, V1_ISSUER, tid) && !is_issuer(iss, V2_ISSUER, tid) {
         return Err(err(
             ErrorCode::IssuerInvalid,
             "iss is not the Entra issuer of the token's tid",
@@ -264,7 +266,8 @@ fn check_key_issuer(
         Some(tid) => template.replace(TENANT_ID, tid),
         None => template.to_owned(),
     };
-    let v1_equivalent = tid.is_some_and(|t| iss == v1_issuer(t) && resolved == v2_issuer(t));
+    let v1_equivalent =
+        tid.is_some_and(|t| is_issuer(iss, V1_ISSUER, t) && is_issuer(&resolved, V2_ISSUER, t));
     if resolved == iss || v1_equivalent {
         Ok(())
     } else {

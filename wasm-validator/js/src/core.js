@@ -27,10 +27,12 @@ function stripBearer(value) {
   return first === 0x62 && v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
 }
 
+// Verdicts are JSON data: only objects and arrays need a call.
 function deepFreeze(o) {
-  if (o && typeof o === "object") {
-    Object.freeze(o);
-    for (const k of Object.keys(o)) deepFreeze(o[k]);
+  Object.freeze(o);
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v === "object" && v !== null) deepFreeze(v);
   }
   return o;
 }
@@ -150,12 +152,12 @@ export function makeValidator(options, host) {
   }
 
   // The host key is chosen before any await, so a key set swapped meanwhile cannot change it.
-  function finishSync(token, handle) {
+  function finishSync(token, handle, now = seconds()) {
     const keyGeneration = wasm.key_generation();
     const ok = hostCrypto.verifySync(wasm, handle, token);
     const json = ok === undefined
-      ? wasm.finish_in_wasm(handle, seconds())
-      : wasm.finish(handle, ok, seconds());
+      ? wasm.finish_in_wasm(handle, now)
+      : wasm.finish(handle, ok, now);
     return remember(token, verdict(token, json), keyGeneration);
   }
 
@@ -183,14 +185,15 @@ export function makeValidator(options, host) {
     if (kvLoaded === null) kvLoaded = loadKv();
     await kvLoaded;
     for (let round = 0; round < 5; round++) {
-      const h = wasm.begin(token, seconds(), false);
+      const now = seconds();
+      const h = wasm.begin(token, now, false);
       if (h >= 0) {
         if (wasm.take_refresh() && !inflight) {
           const refresh = runFetch();
           if (typeof waitUntil === "function") waitUntil(refresh);
         }
         followKeys();
-        return hostCrypto.hasSync ? finishSync(token, h) : finishAsync(token, h);
+        return hostCrypto.hasSync ? finishSync(token, h, now) : finishAsync(token, h);
       }
       if (h === NEED_FETCH) await runFetch();
       else if (h === WAIT) await (inflight ?? new Promise((r) => setTimeout(r, 20)));
@@ -204,9 +207,10 @@ export function makeValidator(options, host) {
     followKeys();
     const hit = cached(token);
     if (hit) return hit;
-    const h = wasm.begin(token, seconds(), true);
+    const now = seconds(); // one clock read: a synchronous check takes microseconds
+    const h = wasm.begin(token, now, true);
     if (h < 0) return JSON.parse(wasm.error_json());
-    return finishSync(token, h);
+    return finishSync(token, h, now);
   }
 
   return {
