@@ -28,5 +28,5 @@ echo "validator .wasm: $(wc -c < "$WASM") bytes, $(gzip -9c "$WASM" | wc -c) gzi
 
 cd "$JS"
 node --test test/node.test.mjs test/node-jwks.test.mjs
-node --test test/workerd.test.mjs test/worker-example.test.mjs
+node --test test/workerd.test.mjs test/workerd-cache.test.mjs test/worker-example.test.mjs
 "$JS/node_modules/.bin/deno" run --allow-read --allow-net=127.0.0.1 test/deno-smoke.mjs

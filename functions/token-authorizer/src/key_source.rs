@@ -23,11 +23,13 @@ pub struct KeySource {
 }
 
 impl KeySource {
+    /// A tenant id in `url` marks its keys as that tenant's own document (the multi-tenant
+    /// key-issuer rule, `KeySet::from_tenant_document`).
     pub fn new(url: String, http: reqwest::Client, policy: CachePolicy) -> Self {
         KeySource {
+            cache: Mutex::new(JwksCache::for_uri(policy, &url)),
             url,
             http,
-            cache: Mutex::new(JwksCache::new(policy)),
             fetched: Notify::new(),
         }
     }

@@ -12,6 +12,12 @@ pub const REQUIRED_SCOPES: &str = "ENTRAWATCH_AUTH_REQUIRED_SCOPES";
 pub const REQUIRED_ROLES: &str = "ENTRAWATCH_AUTH_REQUIRED_ROLES";
 pub const ALLOWED_CLIENT_APPS: &str = "ENTRAWATCH_AUTH_ALLOWED_CLIENT_APPS";
 pub const LOGIN_URL: &str = "ENTRAWATCH_AUTH_LOGIN_URL";
+/// The validator's `issuers` option: national clouds (`https://login.microsoftonline.us/{tenantid}/v2.0`)
+/// or non-Entra issuers; empty means Entra's public-cloud v1 and v2 issuers.
+pub const ISSUERS: &str = "ENTRAWATCH_AUTH_ISSUERS";
+/// The validator's JWKS URL option: overrides `{login}/{tenant}/discovery/v2.0/keys` (a non-Entra
+/// provider's `jwks_uri`, or an app's `...?appid=` keys).
+pub const JWKS_URL: &str = "ENTRAWATCH_AUTH_JWKS_URL";
 
 /// What the authorizer checks and where it gets the signing keys.
 #[derive(Debug, Clone)]
@@ -66,6 +72,16 @@ impl Settings {
         validator.required_scopes = list(lookup(REQUIRED_SCOPES));
         validator.required_roles = list(lookup(REQUIRED_ROLES));
         validator.allowed_client_apps = list(lookup(ALLOWED_CLIENT_APPS));
+        validator.issuers = list(lookup(ISSUERS));
+        if let Some(bad) = validator
+            .issuers
+            .iter()
+            .find(|i| !i.starts_with("https://"))
+        {
+            return Err(format!(
+                "{ISSUERS}: {bad:?} is not an https issuer (e.g. https://login.microsoftonline.us/{{tenantid}}/v2.0)"
+            ));
+        }
 
         let login = lookup(LOGIN_URL)
             .map(|s| s.trim().to_string())
@@ -75,12 +91,18 @@ impl Settings {
             Tenants::Only(list) if list.len() == 1 => list[0].to_ascii_lowercase(),
             _ => "common".to_string(),
         };
-        let jwks_url = format!(
-            "{}/{tenant_segment}/discovery/v2.0/keys",
-            login.trim_end_matches('/')
-        );
+        let (jwks_url, source) = match lookup(JWKS_URL).map(|s| s.trim().to_string()) {
+            Some(url) if !url.is_empty() => (url, JWKS_URL),
+            _ => (
+                format!(
+                    "{}/{tenant_segment}/discovery/v2.0/keys",
+                    login.trim_end_matches('/')
+                ),
+                LOGIN_URL,
+            ),
+        };
         entrawatch_core::jwks_fetch::checked_url(&jwks_url)
-            .map_err(|e| format!("{LOGIN_URL}: {e}"))?;
+            .map_err(|e| format!("{source}: {e}"))?;
         Ok(Settings {
             validator,
             jwks_url,
@@ -146,6 +168,46 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.contains("cannot be combined"), "{e}");
+    }
+
+    #[test]
+    fn issuers_and_jwks_url_come_from_the_environment() {
+        let s = settings(&[
+            (TENANTS, "any"),
+            (AUDIENCES, "api://x"),
+            (ISSUERS, "https://login.microsoftonline.us/{tenantid}/v2.0, https://sts.windows.net/{tenantid}/"),
+            (LOGIN_URL, "https://login.microsoftonline.us"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.validator.issuers,
+            [
+                "https://login.microsoftonline.us/{tenantid}/v2.0",
+                "https://sts.windows.net/{tenantid}/"
+            ]
+        );
+        assert_eq!(
+            s.jwks_url,
+            "https://login.microsoftonline.us/common/discovery/v2.0/keys"
+        );
+        let custom = settings(&[
+            (TENANTS, "any"),
+            (AUDIENCES, "api://x"),
+            (ISSUERS, "https://idp.example"),
+            (JWKS_URL, " https://idp.example/jwks.json "),
+        ])
+        .unwrap();
+        assert_eq!(custom.jwks_url, "https://idp.example/jwks.json");
+        let e = settings(&[
+            (TENANTS, "any"),
+            (AUDIENCES, "a"),
+            (JWKS_URL, "http://idp.example/k"),
+        ])
+        .unwrap_err();
+        assert!(e.contains(JWKS_URL), "{e}");
+        let e =
+            settings(&[(TENANTS, "any"), (AUDIENCES, "a"), (ISSUERS, "idp.example")]).unwrap_err();
+        assert!(e.contains(ISSUERS), "{e}");
     }
 
     #[test]

@@ -129,7 +129,7 @@ async fn failing_key_endpoint_fails_closed_then_recovers() {
 }
 
 #[tokio::test]
-async fn keys_near_their_max_age_are_refreshed_while_still_used() {
+async fn keys_an_hour_old_are_refreshed_while_still_used() {
     let emu = emulator().await;
     let clock = TestClock::default();
     let auth = authorizer(&emu, &clock);
@@ -137,9 +137,9 @@ async fn keys_near_their_max_age_are_refreshed_while_still_used() {
     invoke(&auth, event(REST_TOKEN, Some(&user_token(&emu, json!({})))))
         .await
         .unwrap();
-    // 23 h 30 min later (inside the last hour of the 24 h max age) a token still validates with
+    // An hour later (the refresh interval; the max age is 24 h) a token still validates with
     // the cached keys and the refresh happens in the same invocation.
-    clock.advance(23 * 3600 + 1800);
+    clock.advance(3600);
     let later = user_token(
         &emu,
         json!({"exp": emu.clock().now().timestamp() + 30 * 3600}),
@@ -152,5 +152,42 @@ async fn keys_near_their_max_age_are_refreshed_while_still_used() {
         .await
         .unwrap();
     assert_eq!(emu.stats().family("metadata"), 2, "fresh again");
+    emu.stop().await;
+}
+
+/// Entra `signing-key-rollover.md` (REFERENCE.md §6): keys are refreshed every hour, so a key
+/// Microsoft withdraws is refused about an hour after it leaves the JWKS, not after 24 h.
+#[tokio::test]
+async fn withdrawn_key_is_refused_about_an_hour_after_removal() {
+    let emu = emulator().await;
+    let clock = TestClock::default();
+    let auth = authorizer(&emu, &clock);
+    let long = json!({"exp": emu.clock().now().timestamp() + 30 * 3600});
+    let old = user_token(&emu, long.clone());
+    let old_kid = entrawatch_validator::decompose(&old, 16 * 1024)
+        .unwrap()
+        .header
+        .kid
+        .unwrap();
+    invoke(&auth, event(REST_TOKEN, Some(&old))).await.unwrap();
+    emu.rotate_signing_key(TID);
+    assert!(emu.retire_key(TID, &old_kid));
+    emu.reset_stats();
+
+    clock.advance(1800);
+    let still = invoke(&auth, event(REST_TOKEN, Some(&old))).await.unwrap();
+    assert_eq!(
+        still["principalId"], USER_OID,
+        "cached keys inside the hour"
+    );
+    assert_eq!(emu.stats().family("metadata"), 0);
+
+    // Past the hour: this invocation still uses the cached keys and refreshes them...
+    clock.advance(1801);
+    invoke(&auth, event(REST_TOKEN, Some(&old))).await.unwrap();
+    assert_eq!(emu.stats().family("metadata"), 1, "hourly refresh");
+    // ...and the next one no longer trusts the withdrawn key.
+    let http = invoke(&auth, event(HTTP_V2, Some(&old))).await.unwrap();
+    assert_eq!(http["context"]["error"], "key_not_found", "{http}");
     emu.stop().await;
 }

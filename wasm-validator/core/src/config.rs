@@ -33,6 +33,9 @@ impl<'de> Deserialize<'de> for Tenants {
     }
 }
 
+/// The placeholder Entra uses in key `issuer` properties and metadata, filled from `tid`.
+pub const TENANT_ID: &str = "{tenantid}";
+
 fn default_skew() -> u64 {
     60
 }
@@ -64,8 +67,11 @@ pub struct ValidatorConfig {
     /// Leeway for `exp`, `nbf` and `iat`. Defaults to 60 s; at most 300 s.
     #[serde(default = "default_skew")]
     pub clock_skew_seconds: u64,
-    /// Exact issuers for non-Entra OIDC providers. Empty (the default) means the Entra v1 and v2
-    /// issuer templates filled with the token's `tid`.
+    /// Accepted issuers, instead of Entra's public-cloud ones: national clouds (US Gov
+    /// `https://login.microsoftonline.us/{tenantid}/v2.0`, China `https://login.partner.microsoftonline.cn/{tenantid}/v2.0`)
+    /// and non-Entra OIDC providers (exact values). `{tenantid}` is filled with the token's `tid`,
+    /// which must then be a GUID. Empty (the default) means the Entra v1 and v2 issuers
+    /// (`https://sts.windows.net/{tid}/`, `https://login.microsoftonline.com/{tid}/v2.0`).
     #[serde(default)]
     pub issuers: Vec<String>,
     /// Cap on the token length, checked before decoding. Defaults to 16 KiB.
@@ -92,6 +98,14 @@ impl ValidatorConfig {
     pub fn from_json(json: &str) -> Result<Self, Error> {
         serde_json::from_str(json)
             .map_err(|e| err(ErrorCode::Malformed, format!("validator options: {e}")))
+    }
+
+    /// Whether tokens of any tenant pass, with the issuer built from their `tid`: `"any"` with
+    /// the Entra issuers or an issuer template. Such a validator needs every key to prove its
+    /// tenant (the key-issuer rule).
+    pub fn is_multi_tenant(&self) -> bool {
+        self.tenants == Tenants::Any
+            && (self.issuers.is_empty() || self.issuers.iter().any(|i| i.contains(TENANT_ID)))
     }
 
     /// Checks the settings and normalises tenant ids to lowercase.

@@ -41,6 +41,9 @@ pub struct Jwk {
     /// Minimal public JWK (`kty` and the key parameters only) for hosts importing the key into
     /// their own crypto (WebCrypto, node:crypto).
     pub public_jwk: String,
+    /// Hex SHA-256 (first 12 bytes) of `public_jwk`: hosts cache imported keys under it, so a
+    /// key set swapped between two calls can never make them use another key's material.
+    pub fingerprint: String,
 }
 
 /// A parsed JWKS with a fingerprint that changes whenever any key changes; caches keyed by it are
@@ -49,6 +52,7 @@ pub struct Jwk {
 pub struct KeySet {
     keys: Vec<Arc<Jwk>>,
     fingerprint: String,
+    source_tenant: Option<Arc<str>>,
 }
 
 impl KeySet {
@@ -87,9 +91,24 @@ impl KeySet {
                 keys.push(Arc::new(key));
             }
         }
-        let digest = hasher.finalize();
-        let fingerprint = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        Ok(KeySet { keys, fingerprint })
+        Ok(KeySet {
+            keys,
+            fingerprint: hex12(&hasher.finalize()),
+            source_tenant: None,
+        })
+    }
+
+    /// Marks the set as read from `tenant`'s own JWKS document (a tenant id in the URL, see
+    /// [`tenant_of_jwks_uri`]). With `tenants: "any"`, a key without an `issuer` property is
+    /// accepted only for tokens of that tenant (REFERENCE.md §6, "Validate the signing key issuer").
+    pub fn from_tenant_document(mut self, tenant: Option<&str>) -> Self {
+        self.source_tenant = tenant.map(|t| Arc::from(t.to_ascii_lowercase()));
+        self
+    }
+
+    /// The tenant whose own document this set was read from, if any.
+    pub fn source_tenant(&self) -> Option<&str> {
+        self.source_tenant.as_deref()
     }
 
     /// A stable identifier of this exact key material.
@@ -119,6 +138,20 @@ impl KeySet {
     }
 }
 
+fn hex12(digest: &[u8]) -> String {
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The tenant id a JWKS URL is specific to: the first path segment when it is a GUID
+/// (`{login}/{tenant id}/discovery/v2.0/keys`, `.../discovery/keys`, with or without `?appid=`).
+/// `common`, `organizations`, domain names and non-Entra URLs answer `None`.
+pub fn tenant_of_jwks_uri(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://")?.1;
+    let path = rest.split_once('/')?.1;
+    let segment = path.split(['/', '?', '#']).next()?;
+    crate::config::is_guid(segment).then(|| segment.to_ascii_lowercase())
+}
+
 fn string_member(members: &Map<String, Value>, name: &str) -> Option<String> {
     members.get(name).and_then(Value::as_str).map(str::to_owned)
 }
@@ -127,6 +160,16 @@ fn parse_key(members: &Map<String, Value>) -> Option<Jwk> {
     // RFC 7517 §4.2: a key published for encryption must not verify signatures.
     if members.get("use").is_some_and(|u| u != "sig") {
         return None;
+    }
+    // RFC 7517 §4.3: with `key_ops`, only a key listing "verify" verifies (Wycheproof
+    // `rejectWrongKeyOps`).
+    if let Some(ops) = members.get("key_ops") {
+        let verifies = ops
+            .as_array()
+            .is_some_and(|ops| ops.iter().any(|op| op == "verify"));
+        if !verifies {
+            return None;
+        }
     }
     let kid = string_member(members, "kid");
     if kid.as_ref().is_some_and(|k| k.len() > MAX_KID_LEN) {
@@ -142,6 +185,7 @@ fn parse_key(members: &Map<String, Value>) -> Option<Jwk> {
         alg: string_member(members, "alg"),
         issuer: string_member(members, "issuer"),
         material,
+        fingerprint: hex12(&Sha256::digest(public_jwk.as_bytes())),
         public_jwk,
     })
 }
@@ -225,6 +269,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_whose_key_ops_lack_verify_are_skipped() {
+        let key = |ops: &str| {
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k","key_ops":{ops},"x":"AA","y":"AA"}}]}}"#
+            )
+        };
+        for ops in [r#"["encrypt"]"#, r#""verify""#, "[]"] {
+            assert!(KeySet::parse(key(ops).as_bytes())
+                .unwrap()
+                .keys()
+                .is_empty());
+        }
+        let kept = KeySet::parse(key(r#"["sign","verify"]"#).as_bytes()).unwrap();
+        assert_eq!(kept.keys().len(), 1);
+    }
+
+    #[test]
     fn small_rsa_key_is_kept_only_to_be_refused() {
         let body = br#"{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}"#;
         let set = KeySet::parse(body).unwrap();
@@ -232,6 +293,25 @@ mod tests {
             set.find(Some("k")).unwrap().1.material,
             KeyMaterial::Refused(_)
         ));
+    }
+
+    #[test]
+    fn only_a_tenant_id_in_the_jwks_url_makes_it_tenant_specific() {
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        for uri in [
+            format!("https://login.microsoftonline.com/{tid}/discovery/v2.0/keys"),
+            format!("https://login.microsoftonline.us/{tid}/discovery/keys?appid=x"),
+        ] {
+            assert_eq!(tenant_of_jwks_uri(&uri).as_deref(), Some(tid), "{uri}");
+        }
+        for uri in [
+            "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/discovery/keys",
+            "https://idp.example/.well-known/jwks.json",
+            "not a url",
+        ] {
+            assert_eq!(tenant_of_jwks_uri(uri), None, "{uri}");
+        }
     }
 
     #[test]

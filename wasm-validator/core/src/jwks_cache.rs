@@ -2,10 +2,13 @@
 //! performs any fetch itself (HTTPS only, no redirects, size-capped, with a timeout) and reports the
 //! result. No clock and no I/O here, so every timing rule is tested with plain numbers.
 //!
-//! Defaults follow Microsoft.IdentityModel (REFERENCE.md §6, §7) with a longer max age: keys kept
-//! 24 h and refreshed in the background during their last hour, an unknown `kid` refetched at
-//! most once per 5 minutes, last-known-good keys kept 1 h past expiry while the endpoint fails,
-//! then fail closed. One fetch at a time: every other caller waits for it.
+//! Defaults follow Microsoft's guidance for APIs (Entra docs `signing-key-rollover.md`, 2024-10-28,
+//! REFERENCE.md §6): keys live at most 24 h and are refreshed in the background every hour, so a
+//! key Microsoft withdraws stops being trusted about an hour after it leaves the JWKS; a token
+//! naming an unknown `kid` is fetched for synchronously, at most once per 5 minutes; the last
+//! known good keys are kept when a fetch fails (bounded here to 1 h past the max age, as
+//! Microsoft.IdentityModel bounds it, REFERENCE.md §7), then fail closed. One fetch at a time:
+//! every other caller waits for it.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +18,18 @@ use crate::jwk::{KeySet, MAX_JWKS_BYTES};
 /// Timing rules, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachePolicy {
-    /// Keys older than this are stale. Defaults to 24 h.
+    /// Keys older than this are stale: refetched before use. Defaults to 24 h, the cache
+    /// time-to-live of `signing-key-rollover.md`.
     pub max_age: u64,
-    /// Refresh in the background once keys are this close to `max_age`. Defaults to 1 h.
-    pub refresh_before: u64,
-    /// Minimum time between fetches caused by an unknown `kid`. Defaults to 5 min.
+    /// Keys older than this are refreshed in the background while still used. Defaults to 1 h:
+    /// `signing-key-rollover.md` asks for "refreshes every hour", which bounds how long a key
+    /// removed from the JWKS is still trusted.
+    pub refresh_interval: u64,
+    /// Minimum time between fetches caused by an unknown `kid`. Defaults to 5 min
+    /// (`signing-key-rollover.md`: "no more often than every 5 minutes").
     pub unknown_kid_cooldown: u64,
-    /// How long stale keys stay usable while the endpoint fails. Defaults to 1 h.
+    /// How long stale keys stay usable while the endpoint fails. Defaults to 1 h
+    /// (Microsoft.IdentityModel's last-known-good lifetime, REFERENCE.md §7).
     pub last_known_good: u64,
     /// Minimum time between attempts after a failed fetch. Defaults to 30 s.
     pub retry_after_failure: u64,
@@ -33,7 +41,7 @@ impl Default for CachePolicy {
     fn default() -> Self {
         CachePolicy {
             max_age: 24 * 3600,
-            refresh_before: 3600,
+            refresh_interval: 3600,
             unknown_kid_cooldown: 300,
             last_known_good: 3600,
             retry_after_failure: 30,
@@ -77,6 +85,7 @@ pub struct JwksCache {
     in_flight_since: Option<u64>,
     last_unknown_kid_fetch: Option<u64>,
     last_failure: Option<u64>,
+    source_tenant: Option<String>,
 }
 
 impl JwksCache {
@@ -85,6 +94,19 @@ impl JwksCache {
             policy,
             ..Default::default()
         }
+    }
+
+    /// A cache for the key set at `jwks_uri`; a tenant id in the URL marks every set it holds as
+    /// that tenant's own document ([`KeySet::from_tenant_document`]).
+    pub fn for_uri(policy: CachePolicy, jwks_uri: &str) -> Self {
+        JwksCache {
+            source_tenant: crate::jwk::tenant_of_jwks_uri(jwks_uri),
+            ..JwksCache::new(policy)
+        }
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<KeySet, Error> {
+        Ok(KeySet::parse(body)?.from_tenant_document(self.source_tenant.as_deref()))
     }
 
     /// The current keys, if any were ever loaded (possibly stale: ask [`Self::action`] first).
@@ -148,10 +170,7 @@ impl JwksCache {
                 }
                 return JwksAction::Use;
             }
-            if age >= p.max_age.saturating_sub(p.refresh_before)
-                && !in_flight
-                && self.retry_allowed(now)
-            {
+            if age >= p.refresh_interval.min(p.max_age) && !in_flight && self.retry_allowed(now) {
                 return self.start(now, JwksAction::UseAndRefresh);
             }
             return JwksAction::Use;
@@ -178,7 +197,7 @@ impl JwksCache {
         self.in_flight_since = None;
         let parsed = std::str::from_utf8(body)
             .map_err(|_| err(ErrorCode::Malformed, "JWKS is not UTF-8"))
-            .and_then(|text| KeySet::parse(body).map(|keys| (text, keys)));
+            .and_then(|text| self.parse(body).map(|keys| (text, keys)));
         match parsed {
             Ok((text, keys)) => {
                 let changed = keys.fingerprint() != self.key_version();
@@ -235,7 +254,7 @@ impl JwksCache {
         if state.v != 1 || too_old || from_future || not_newer {
             return Ok(false);
         }
-        let keys = KeySet::parse(state.jwks.as_bytes())?;
+        let keys = self.parse(state.jwks.as_bytes())?;
         self.keys = Some(keys);
         self.body = state.jwks;
         self.fetched_at = state.fetched_at;

@@ -108,7 +108,9 @@ pub fn decompose(token: &str, max_token_bytes: usize) -> Result<Compact<'_>, Err
     // The payload is decoded only after the signature, but its characters are checked now so the
     // bytes a host verifies (UTF-8 or Latin-1 of the same string) are the bytes the core decodes.
     let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    if payload_b64.is_empty() || !payload_b64.bytes().all(base64url) {
+    // An empty payload is a valid JWS (RFC 7515 §2 "JWS Payload": any sequence of octets); it is
+    // refused later as claims, not here as a signature.
+    if !payload_b64.bytes().all(base64url) {
         return Err(err(ErrorCode::Malformed, "payload is not base64url"));
     }
     let header = parse_header(&b64url_decode(header_b64, "header")?)?;

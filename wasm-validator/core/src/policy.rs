@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::config::{is_guid, Tenants, ValidatorConfig};
+use crate::config::{is_guid, Tenants, ValidatorConfig, TENANT_ID};
 use crate::error::{err, Error, ErrorCode};
 use crate::verify::VerifiedToken;
 
@@ -95,12 +95,14 @@ fn audiences(claims: &Map<String, Value>) -> Result<Vec<&str>, Error> {
     }
 }
 
-fn v1_issuer(tid: &str) -> String {
-    format!("https://sts.windows.net/{tid}/")
-}
+const V1_ISSUER: (&str, &str) = ("https://sts.windows.net/", "/");
+const V2_ISSUER: (&str, &str) = ("https://login.microsoftonline.com/", "/v2.0");
 
-fn v2_issuer(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
+/// Whether `iss` is `prefix + tid + suffix`, without building the string (hot path).
+fn is_issuer(iss: &str, (prefix, suffix): (&str, &str), tid: &str) -> bool {
+    iss.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(suffix))
+        .is_some_and(|t| t == tid)
 }
 
 /// Applies every claim rule in a fixed order; the first failure is returned.
@@ -132,7 +134,7 @@ pub fn check(config: &ValidatorConfig, token: VerifiedToken, now: u64) -> Result
     let iss = str_claim(claims, "iss")?.ok_or_else(|| err(ErrorCode::IssuerInvalid, "no iss"))?;
     let tid = str_claim(claims, "tid")?;
     check_tenant_and_issuer(config, iss, tid)?;
-    check_key_issuer(token.key_issuer(), iss, tid)?;
+    check_key_issuer(config, &token, iss, tid)?;
 
     if !aud.iter().any(|a| config.audiences.iter().any(|c| c == a)) {
         return Err(err(
@@ -205,7 +207,13 @@ fn check_tenant_and_issuer(
         }
     }
     if !config.issuers.is_empty() {
-        return match config.issuers.iter().any(|i| i == iss) {
+        let guid_tid = tid.filter(|t| is_guid(t));
+        let matches = |i: &String| match (i.contains(TENANT_ID), guid_tid) {
+            (false, _) => i == iss,
+            (true, Some(t)) => i.replace(TENANT_ID, t) == iss,
+            (true, None) => false,
+        };
+        return match config.issuers.iter().any(matches) {
             true => Ok(()),
             false => Err(err(
                 ErrorCode::IssuerInvalid,
@@ -217,7 +225,7 @@ fn check_tenant_and_issuer(
     let tid = tid
         .filter(|t| is_guid(t))
         .ok_or_else(|| err(ErrorCode::IssuerInvalid, "tid claim missing or not a GUID"))?;
-    if iss != v1_issuer(tid) && iss != v2_issuer(tid) {
+    if !is_issuer(iss, V1_ISSUER, tid) && !is_issuer(iss, V2_ISSUER, tid) {
         return Err(err(
             ErrorCode::IssuerInvalid,
             "iss is not the Entra issuer of the token's tid",
@@ -230,22 +238,40 @@ fn check_tenant_and_issuer(
 /// token's `tid`, the key's `issuer` must equal the token's `iss`. The v2 key set also signs v1
 /// tokens, so a v1 `iss` matches the v2 issuer of the same tenant (as Microsoft.IdentityModel's
 /// `AadIssuerValidator` treats both forms as one tenant).
-fn check_key_issuer(key_issuer: Option<&str>, iss: &str, tid: Option<&str>) -> Result<(), Error> {
-    let Some(template) = key_issuer else {
-        return Ok(());
+///
+/// A key without `issuer` (v1 documents `.../discovery/keys`, non-Entra providers) cannot prove
+/// which tenant it signs for. With `tenants: "any"` and an issuer built from `tid` (the Entra
+/// issuers or a `{tenantid}` template) it is accepted only when the key set was read from the
+/// token's own tenant's document; an allow-list of tenants or of exact issuers binds the tenant.
+fn check_key_issuer(
+    config: &ValidatorConfig,
+    token: &VerifiedToken,
+    iss: &str,
+    tid: Option<&str>,
+) -> Result<(), Error> {
+    let mismatch = |m: &str| Err(err(ErrorCode::KeyIssuerMismatch, m.to_owned()));
+    let Some(template) = token.key_issuer() else {
+        let multi_tenant = config.is_multi_tenant();
+        let own_document = tid.is_some() && token.keys_source_tenant() == tid;
+        return if !multi_tenant || own_document {
+            Ok(())
+        } else {
+            mismatch(
+                "the signing key has no issuer and was not read from the token's tenant's own \
+                 JWKS: with tenants \"any\" it cannot prove which tenant it signs for",
+            )
+        };
     };
     let resolved = match tid {
-        Some(tid) => template.replace("{tenantid}", tid),
+        Some(tid) => template.replace(TENANT_ID, tid),
         None => template.to_owned(),
     };
-    let v1_equivalent = tid.is_some_and(|t| iss == v1_issuer(t) && resolved == v2_issuer(t));
+    let v1_equivalent =
+        tid.is_some_and(|t| is_issuer(iss, V1_ISSUER, t) && is_issuer(&resolved, V2_ISSUER, t));
     if resolved == iss || v1_equivalent {
         Ok(())
     } else {
-        Err(err(
-            ErrorCode::KeyIssuerMismatch,
-            "the signing key's issuer is not the token's issuer",
-        ))
+        mismatch("the signing key's issuer is not the token's issuer")
     }
 }
 

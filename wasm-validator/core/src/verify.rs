@@ -23,6 +23,7 @@ pub struct VerifiedToken {
     header: Header,
     claims: Map<String, Value>,
     key_issuer: Option<String>,
+    keys_source_tenant: Option<Arc<str>>,
 }
 
 impl VerifiedToken {
@@ -40,16 +41,23 @@ impl VerifiedToken {
         self.key_issuer.as_deref()
     }
 
+    /// The tenant whose own JWKS document the key came from ([`KeySet::from_tenant_document`]).
+    pub fn keys_source_tenant(&self) -> Option<&str> {
+        self.keys_source_tenant.as_deref()
+    }
+
     pub(crate) fn into_claims(self) -> Map<String, Value> {
         self.claims
     }
 
-    fn after_signature(header: Header, payload_b64: &str, key: &Jwk) -> Result<Self, Error> {
-        let claims = parse_object(&b64url_decode(payload_b64, "payload")?, "payload")?;
+    fn after_signature(prepared: Prepared) -> Result<Self, Error> {
+        let payload = &prepared.signing_input[prepared.payload_b64_start..];
+        let claims = parse_object(&b64url_decode(payload, "payload")?, "payload")?;
         Ok(VerifiedToken {
-            header,
+            header: prepared.header,
             claims,
-            key_issuer: key.issuer.clone(),
+            key_issuer: prepared.key.issuer.clone(),
+            keys_source_tenant: prepared.keys_source_tenant,
         })
     }
 }
@@ -65,6 +73,7 @@ pub struct Prepared {
     signature: Vec<u8>,
     key_index: usize,
     key: Arc<Jwk>,
+    keys_source_tenant: Option<Arc<str>>,
 }
 
 impl Prepared {
@@ -87,14 +96,25 @@ impl Prepared {
 
     /// Verifies the signature with RustCrypto.
     pub fn verify(self) -> Result<VerifiedToken, Error> {
+        self.check_signature()?;
+        VerifiedToken::after_signature(self)
+    }
+
+    fn check_signature(&self) -> Result<(), Error> {
         verify_signature(
             self.header.alg,
             &self.key.material,
             self.signing_input.as_bytes(),
             &self.signature,
-        )?;
-        let payload = &self.signing_input[self.payload_b64_start..];
-        VerifiedToken::after_signature(self.header, payload, &self.key)
+        )
+    }
+
+    /// The signature layer alone (SPEC.md `verifyJws`): verifies with RustCrypto and returns the
+    /// header and the payload's bytes, whatever they are (RFC 7515 §2: any octet sequence).
+    pub fn verify_payload(self) -> Result<(Header, Vec<u8>), Error> {
+        self.check_signature()?;
+        let payload = b64url_decode(&self.signing_input[self.payload_b64_start..], "payload")?;
+        Ok((self.header, payload))
     }
 }
 
@@ -125,6 +145,7 @@ pub fn prepare_decomposed(compact: Compact<'_>, keys: &KeySet) -> Result<Prepare
         signature,
         key_index,
         key: Arc::clone(key),
+        keys_source_tenant: keys.source_tenant().map(Arc::from),
     })
 }
 
@@ -216,7 +237,6 @@ pub mod dangerous {
                 "signature does not verify",
             ));
         }
-        let payload = &prepared.signing_input[prepared.payload_b64_start..];
-        VerifiedToken::after_signature(prepared.header, payload, &prepared.key)
+        VerifiedToken::after_signature(prepared)
     }
 }

@@ -3,7 +3,9 @@
 mod common;
 
 use common::*;
-use entrawatch_validator::{verify_jws, Tenants, Validator, ValidatorConfig};
+use entrawatch_validator::{
+    b64url_encode, verify_jws, KeySet, Tenants, Validator, ValidatorConfig,
+};
 use serde_json::json;
 
 fn with(claim: &str, value: serde_json::Value) -> String {
@@ -152,6 +154,31 @@ fn key_issuer_of_another_tenant_is_refused() {
     assert_eq!(err.code(), "key_issuer_mismatch");
 }
 
+/// REFERENCE.md §6: with `tenants: "any"` a key must prove its tenant through its `issuer`; one
+/// without (a v1 `.../discovery/keys` document) is trusted only from the token's tenant's own JWKS.
+#[test]
+fn multi_tenant_refuses_issuer_less_key_unless_read_from_the_tenants_own_document() {
+    let v = Validator::new(ValidatorConfig::new(Tenants::Any, vec![AUD.into()])).unwrap();
+    let mut jwk = rsa_jwk(rsa_a(), "a");
+    jwk.as_object_mut().unwrap().remove("issuer");
+    let body = json!({ "keys": [jwk] }).to_string();
+    let token = rs256("a", &v2_claims());
+    let common = KeySet::parse(body.as_bytes()).unwrap();
+    let err = v.validate(&token, &common, NOW).unwrap_err();
+    assert_eq!(err.code(), "key_issuer_mismatch");
+    let own = KeySet::parse(body.as_bytes())
+        .unwrap()
+        .from_tenant_document(Some(TID));
+    assert!(v.validate(&token, &own, NOW).is_ok());
+    let other = KeySet::parse(body.as_bytes())
+        .unwrap()
+        .from_tenant_document(Some(OTHER_TID));
+    let err = v.validate(&token, &other, NOW).unwrap_err();
+    assert_eq!(err.code(), "key_issuer_mismatch");
+    // A tenant allow-list binds the tenant already: the issuer-less key serves it.
+    assert!(validator().validate(&token, &common, NOW).is_ok());
+}
+
 #[test]
 fn audience_of_another_api_is_refused() {
     assert_eq!(
@@ -231,6 +258,32 @@ fn explicit_issuers_serve_non_entra_providers() {
     assert!(v.validate(&es256("ec", &claims), &keys(), NOW).is_ok());
 }
 
+/// National clouds (Entra docs `authentication-national-cloud.md`): US Gov issues
+/// `https://login.microsoftonline.us/{tid}/v2.0`, which the public-cloud default refuses.
+#[test]
+fn issuer_template_serves_a_national_cloud_for_any_tenant() {
+    let gov = "https://login.microsoftonline.us/{tenantid}/v2.0";
+    let mut jwk = rsa_jwk(rsa_a(), "a");
+    jwk["issuer"] = json!(gov);
+    let keys = keyset(&json!({ "keys": [jwk] }));
+    let mut claims = v2_claims();
+    claims["iss"] = json!(format!("https://login.microsoftonline.us/{TID}/v2.0"));
+    let token = rs256("a", &claims);
+    let public = Validator::new(ValidatorConfig::new(Tenants::Any, vec![AUD.into()])).unwrap();
+    assert_eq!(
+        public.validate(&token, &keys, NOW).unwrap_err().code(),
+        "issuer_invalid"
+    );
+    let mut config = ValidatorConfig::new(Tenants::Any, vec![AUD.into()]);
+    config.issuers = vec![gov.into()];
+    let v = Validator::new(config).unwrap();
+    assert!(v.validate(&token, &keys, NOW).is_ok());
+    // The template is filled from tid: another tenant's issuer does not pass.
+    claims["tid"] = json!(OTHER_TID);
+    let err = v.validate(&rs256("a", &claims), &keys, NOW).unwrap_err();
+    assert_eq!(err.code(), "issuer_invalid");
+}
+
 #[test]
 fn host_verdict_false_is_signature_invalid_and_true_runs_the_policy() {
     let v = validator();
@@ -252,5 +305,19 @@ fn verify_jws_checks_the_signature_layer_only() {
     claims["exp"] = json!(1);
     let (header, payload) = verify_jws(&rs256("a", &claims), &keys()).unwrap();
     assert_eq!(header["kid"], "a");
+    let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(payload["exp"], 1);
+}
+
+#[test]
+fn verify_jws_accepts_any_payload_bytes_but_validate_requires_json_claims() {
+    let header = b64url_encode(json!({"alg": "RS256", "kid": "a"}).to_string().as_bytes());
+    for payload in [&b"foo"[..], b"", &[0u8, 255, 1, 128]] {
+        let input = format!("{header}.{}", b64url_encode(payload));
+        let token = format!("{input}.{}", b64url_encode(&sign_rs256(rsa_a(), &input)));
+        let (_, got) = verify_jws(&token, &keys()).unwrap();
+        assert_eq!(got, payload);
+        let refused = validator().validate(&token, &keys(), NOW).unwrap_err();
+        assert_eq!(refused.code(), "malformed");
+    }
 }

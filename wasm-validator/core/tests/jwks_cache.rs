@@ -84,20 +84,68 @@ fn storm_of_unknown_kids_causes_one_fetch_per_cooldown() {
 }
 
 #[test]
-fn keys_are_refreshed_in_the_background_during_their_last_hour() {
+fn keys_are_refreshed_in_the_background_every_hour() {
     let mut cache = loaded(NOW);
     let p = CachePolicy::default();
+    assert_eq!(p.refresh_interval, 3600);
+    assert_eq!(p.max_age, 24 * 3600);
     assert_eq!(
-        cache.action(Some("a"), NOW + p.max_age - p.refresh_before - 1),
+        cache.action(Some("a"), NOW + p.refresh_interval - 1),
         JwksAction::Use
     );
-    let t = NOW + p.max_age - p.refresh_before;
+    let t = NOW + p.refresh_interval;
     assert_eq!(cache.action(Some("a"), t), JwksAction::UseAndRefresh);
-    assert_eq!(cache.action(Some("a"), t), JwksAction::Use);
+    assert_eq!(cache.action(Some("a"), t), JwksAction::Use, "single flight");
     cache
         .fetch_succeeded(&body(&[rsa_jwk(rsa_a(), "a")]), t + 1)
         .unwrap();
     assert_eq!(cache.action(Some("a"), t + 2), JwksAction::Use);
+    assert_eq!(
+        cache.action(Some("a"), t + 1 + p.refresh_interval),
+        JwksAction::UseAndRefresh,
+        "and again an hour after that"
+    );
+}
+
+/// Entra `signing-key-rollover.md` (REFERENCE.md §6): with refreshes every hour, a key Microsoft
+/// withdraws is refused about an hour after it leaves the JWKS, not at the end of the 24 h max age.
+#[test]
+fn key_removed_from_the_jwks_is_refused_about_an_hour_later() {
+    let v = validator();
+    let both = body(&[rsa_jwk(rsa_a(), "a"), rsa_jwk(rsa_b(), "b")]);
+    let only_b = body(&[rsa_jwk(rsa_b(), "b")]);
+    let mut cache = JwksCache::new(CachePolicy::default());
+    assert_eq!(cache.action(Some("a"), NOW), JwksAction::Fetch);
+    cache.fetch_succeeded(&both, NOW).unwrap();
+    let removed_at = NOW + 600;
+    let mut claims = v2_claims();
+    claims["exp"] = json!(NOW + 2 * 24 * 3600);
+    let token = rs256("a", &claims);
+    // A host serving one token signed by "a" a minute, fetching whatever the endpoint serves now.
+    let mut refused_at = None;
+    for minute in 0..(24 * 60) {
+        let now = NOW + 60 * minute;
+        let served = if now >= removed_at { &only_b } else { &both };
+        let action = cache.action(Some("a"), now);
+        if action == JwksAction::Fetch {
+            cache.fetch_succeeded(served, now).unwrap();
+        }
+        let verdict = v.validate(&token, cache.keys().unwrap(), now);
+        if action == JwksAction::UseAndRefresh {
+            cache.fetch_succeeded(served, now).unwrap();
+        }
+        if let Err(e) = verdict {
+            assert_eq!(e.code(), "key_not_found");
+            refused_at = Some(now);
+            break;
+        }
+    }
+    let refused_at = refused_at.expect("the removed key is refused within the day");
+    let delay = refused_at - removed_at;
+    assert!(
+        delay <= 3600 + 60,
+        "refused {delay} s after removal, not about an hour"
+    );
 }
 
 #[test]

@@ -4,9 +4,10 @@
 //
 // Bindings (wrangler.toml [vars]): ORIGIN_URL, ENTRA_TENANTS ("any" or comma-separated tenant
 // ids), ENTRA_AUDIENCES (comma-separated), optional REQUIRED_SCOPES, REQUIRED_ROLES,
-// ALLOWED_CLIENT_APPS; optional KV namespace JWKS_CACHE to share signing keys across isolates.
+// ALLOWED_CLIENT_APPS; optional KV namespace JWKS_CACHE to share signing keys across isolates,
+// otherwise the Cache API (caches.default, shared by the isolates of a location) does.
 // In your project import from "@entrawatch/validator"; this path keeps the example runnable here.
-import { createValidator } from "../src/worker.js";
+import { cacheApiStore, createValidator } from "../src/worker.js";
 
 const IDENTITY_HEADERS = ["x-entra-oid", "x-entra-tid", "x-entra-app-id", "x-entra-app-only"];
 const list = (value) => (value ? value.split(",").map((s) => s.trim()).filter(Boolean) : []);
@@ -20,7 +21,7 @@ function validatorFor(env) {
     requiredScopes: list(env.REQUIRED_SCOPES),
     requiredRoles: list(env.REQUIRED_ROLES),
     allowedClientApps: list(env.ALLOWED_CLIENT_APPS),
-    cache: env.JWKS_CACHE,
+    cache: env.JWKS_CACHE ?? cacheApiStore(),
   });
   return validator;
 }
@@ -33,13 +34,14 @@ function deny(status, wwwAuthenticate, error) {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const authorization = request.headers.get("authorization");
     if (!authorization) {
       // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
       return deny(401, 'Bearer realm="api"', "missing_token");
     }
-    const result = await validatorFor(env).validate(authorization);
+    // waitUntil keeps a background key refresh (and its cache put) alive past the response.
+    const result = await validatorFor(env).validate(authorization, { waitUntil: (p) => ctx.waitUntil(p) });
     if (!result.ok) return deny(result.status, result.wwwAuthenticate, result.code);
 
     const headers = new Headers(request.headers);

@@ -4,7 +4,7 @@
 
 import { WasmValidator, verifyJwsJson } from "../pkg/entrawatch_validator_wasm.js";
 import { fetchJwks, checkJwksUrl } from "./fetch.js";
-import { HostCrypto } from "./host-crypto.js";
+import { HostCrypto, base64urlBytes } from "./host-crypto.js";
 
 // Statuses of WasmValidator.begin (wasm-validator/wasm/src/lib.rs).
 const NEED_FETCH = -1;
@@ -23,13 +23,16 @@ function defaultJwksUri(tenants) {
 
 function stripBearer(value) {
   const v = String(value ?? "").trim();
-  return v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
+  const first = v.charCodeAt(0) | 0x20; // a bare token starts "eyJ"; only "b"/"B" can be a scheme
+  return first === 0x62 && v.length > 7 && v.slice(0, 7).toLowerCase() === "bearer " ? v.slice(7).trimStart() : v;
 }
 
+// Verdicts are JSON data: only objects and arrays need a call.
 function deepFreeze(o) {
-  if (o && typeof o === "object") {
-    Object.freeze(o);
-    for (const k of Object.keys(o)) deepFreeze(o[k]);
+  Object.freeze(o);
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v === "object" && v !== null) deepFreeze(v);
   }
   return o;
 }
@@ -56,8 +59,10 @@ export function makeValidator(options, host) {
   for (const k of CORE_OPTIONS) if (opts[k] !== undefined) core[k] = opts[k];
   const staticJwks = opts.jwks === undefined ? undefined
     : typeof opts.jwks === "string" ? opts.jwks : JSON.stringify(opts.jwks);
-  const wasm = new WasmValidator(JSON.stringify(core), staticJwks);
   const jwksUri = opts.jwksUri ?? defaultJwksUri(opts.tenants);
+  // The core reads a tenant id in the URL: that document's issuer-less keys serve that tenant.
+  if (staticJwks === undefined) core.jwksUri = jwksUri;
+  const wasm = new WasmValidator(JSON.stringify(core), staticJwks);
   if (staticJwks === undefined) checkJwksUrl(jwksUri, opts.allowInsecureLoopback === true);
   const fetchImpl = opts.fetch ?? globalThis.fetch;
   const nowMs = opts.now ?? Date.now;
@@ -109,49 +114,70 @@ export function makeValidator(options, host) {
     followKeys();
   }
 
+  // The core answers the verdict and principal; the claims are the verified payload, which the
+  // core has parsed strictly (no duplicate members), parsed again here with the native parser.
+  function verdict(token, json) {
+    const r = JSON.parse(json);
+    if (!r.ok) return r;
+    return { ok: true, claims: JSON.parse(hostCrypto.payloadText(token)), principal: r.principal };
+  }
+
+  // The verdict cache is an LRU over Map insertion order, approximated: a hit moves its entry to
+  // the most recent end only once it has drifted into the older half, so a token seen again and
+  // again costs one Map lookup, and eviction still takes an entry from the least recent half.
+  let inserted = 0;
+
   function remember(token, result, keyGeneration) {
     // A verdict reached with keys that have since changed must not outlive them.
     if (keyGeneration !== wasm.key_generation()) return result;
     if (!result.ok || typeof result.claims.exp !== "number") return result;
     if (tokens.size >= tokenCacheSize) tokens.delete(tokens.keys().next().value);
-    tokens.set(token, { result: deepFreeze(result), expMs: result.claims.exp * 1000 });
+    tokens.set(token, { result: deepFreeze(result), expMs: result.claims.exp * 1000, seq: ++inserted });
     return result;
   }
 
   function cached(token) {
     const hit = tokens.get(token);
     if (hit === undefined) return undefined;
-    tokens.delete(token);
-    if (nowMs() >= hit.expMs) return undefined;
-    tokens.set(token, hit); // most recently used last
+    if (nowMs() >= hit.expMs) {
+      tokens.delete(token);
+      return undefined;
+    }
+    if (inserted - hit.seq > tokenCacheSize / 2) {
+      tokens.delete(token);
+      hit.seq = ++inserted;
+      tokens.set(token, hit); // most recently used last
+    }
     return hit.result;
   }
 
   // The host key is chosen before any await, so a key set swapped meanwhile cannot change it.
-  function finishSync(token, handle) {
+  function finishSync(token, handle, now = seconds()) {
     const keyGeneration = wasm.key_generation();
-    const verdict = hostCrypto.verifySync(wasm, handle, token);
-    const json = verdict === undefined
-      ? wasm.finish_in_wasm(handle, seconds())
-      : wasm.finish(handle, verdict, seconds());
-    return remember(token, JSON.parse(json), keyGeneration);
+    const ok = hostCrypto.verifySync(wasm, handle, token);
+    const json = ok === undefined
+      ? wasm.finish_in_wasm(handle, now)
+      : wasm.finish(handle, ok, now);
+    return remember(token, verdict(token, json), keyGeneration);
   }
 
   async function finishAsync(token, handle) {
     const keyGeneration = wasm.key_generation();
-    let verdict;
+    let ok;
     try {
-      verdict = await hostCrypto.verifyAsync(wasm, handle, token);
+      ok = await hostCrypto.verifyAsync(wasm, handle, token);
     } catch {
-      verdict = undefined; // key not importable by this host: verify inside wasm instead
+      ok = undefined; // key not importable by this host: verify inside wasm instead
     }
-    const json = verdict === undefined
+    const json = ok === undefined
       ? wasm.finish_in_wasm(handle, seconds())
-      : wasm.finish(handle, verdict, seconds());
-    return remember(token, JSON.parse(json), keyGeneration);
+      : wasm.finish(handle, ok, seconds());
+    return remember(token, verdict(token, json), keyGeneration);
   }
 
-  async function validate(input) {
+  // `waitUntil` (a Worker's ctx.waitUntil): keeps a background refresh, and the cache put after
+  // it, alive past the response; without it the isolate may drop them.
+  async function validate(input, { waitUntil } = {}) {
     const token = stripBearer(input);
     followKeys();
     const hit = cached(token);
@@ -159,11 +185,15 @@ export function makeValidator(options, host) {
     if (kvLoaded === null) kvLoaded = loadKv();
     await kvLoaded;
     for (let round = 0; round < 5; round++) {
-      const h = wasm.begin(token, seconds(), false);
+      const now = seconds();
+      const h = wasm.begin(token, now, false);
       if (h >= 0) {
-        if (wasm.take_refresh() && !inflight) runFetch();
+        if (wasm.take_refresh() && !inflight) {
+          const refresh = runFetch();
+          if (typeof waitUntil === "function") waitUntil(refresh);
+        }
         followKeys();
-        return hostCrypto.hasSync ? finishSync(token, h) : finishAsync(token, h);
+        return hostCrypto.hasSync ? finishSync(token, h, now) : finishAsync(token, h);
       }
       if (h === NEED_FETCH) await runFetch();
       else if (h === WAIT) await (inflight ?? new Promise((r) => setTimeout(r, 20)));
@@ -177,9 +207,10 @@ export function makeValidator(options, host) {
     followKeys();
     const hit = cached(token);
     if (hit) return hit;
-    const h = wasm.begin(token, seconds(), true);
+    const now = seconds(); // one clock read: a synchronous check takes microseconds
+    const h = wasm.begin(token, now, true);
     if (h < 0) return JSON.parse(wasm.error_json());
-    return finishSync(token, h);
+    return finishSync(token, h, now);
   }
 
   return {
@@ -194,8 +225,15 @@ export function makeValidator(options, host) {
   };
 }
 
-/** Signature layer only: `{ ok: true, header, payload }` or `{ ok: false, code, message }`. */
+/**
+ * Signature layer only: `{ ok: true, header, payload, payloadBytes }` or `{ ok: false, code,
+ * message }`. Any payload bytes verify (RFC 7515); `payloadBytes` (a Uint8Array) is always
+ * there, `payload` only when the payload is a JSON object. No claim rule is applied.
+ */
 export function verifyJws(compact, jwks) {
+  const token = String(compact);
   const set = typeof jwks === "string" ? jwks : JSON.stringify(jwks);
-  return JSON.parse(verifyJwsJson(String(compact), set));
+  const r = JSON.parse(verifyJwsJson(token, set));
+  if (r.ok) r.payloadBytes = base64urlBytes(token.slice(token.indexOf(".") + 1, token.lastIndexOf(".")));
+  return r;
 }

@@ -1,7 +1,8 @@
 // Signature checks with the host's native crypto: node:crypto `verify` (synchronous, about 25 µs
 // for RS256) where it exists, else WebCrypto `subtle.verify` (Workers, Deno). The core has
 // already chosen the key and checked that the algorithm fits it; this only answers "does the
-// signature verify". Keys are imported once per key-set generation.
+// signature verify". Keys are imported once and cached under the core's serial for the key's
+// fingerprint (never its position in a key set, which changes when the set is swapped).
 
 const RS256 = 0;
 const PS256 = 1;
@@ -18,7 +19,10 @@ const SUBTLE_VERIFY = [
   { name: "ECDSA", hash: "SHA-256" },
 ];
 
-function base64urlBytes(text) {
+// Imported keys kept at most; Entra publishes a handful.
+const MAX_KEYS = 64;
+
+export function base64urlBytes(text) {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   const bin = atob(b64 + "===".slice((b64.length + 3) % 4));
   const out = new Uint8Array(bin.length);
@@ -33,29 +37,51 @@ export class HostCrypto {
     this.subtle = host.subtle;
     this.hasSync = Boolean(this.node && this.Buffer);
     this.keys = new Map();
+    this.utf8 = new TextDecoder();
   }
 
   reset() {
     this.keys.clear();
   }
 
+  remember(id, key) {
+    if (this.keys.size >= MAX_KEYS) this.keys.clear();
+    this.keys.set(id, key);
+    return key;
+  }
+
+  /** The bytes of the token's payload part (the core has checked they are base64url). */
+  payloadBytes(token) {
+    const first = token.indexOf(".");
+    const part = token.slice(first + 1, token.lastIndexOf("."));
+    return this.Buffer ? new Uint8Array(this.Buffer.from(part, "base64url")) : base64urlBytes(part);
+  }
+
+  /** The payload as text, for JSON.parse once the core has accepted it as claims. */
+  payloadText(token) {
+    const first = token.indexOf(".");
+    const part = token.slice(first + 1, token.lastIndexOf("."));
+    return this.Buffer ? this.Buffer.from(part, "base64url").toString("utf8") : this.utf8.decode(base64urlBytes(part));
+  }
+
   /** true/false from node:crypto, or undefined when the host cannot check (use wasm). */
   verifySync(wasm, handle, token) {
     if (!this.hasSync) return undefined;
-    const index = wasm.prepared_key(handle);
-    const alg = wasm.prepared_alg(handle);
-    let key = this.keys.get(index);
+    const meta = wasm.prepared_key(handle);
+    const serial = meta >>> 2;
+    const alg = meta & 3;
+    let key = this.keys.get(serial);
     if (key === undefined) {
       try {
-        key = this.node.createPublicKey({ key: JSON.parse(wasm.key_jwk(index)), format: "jwk" });
+        const jwk = JSON.parse(wasm.prepared_key_jwk(handle));
+        key = this.remember(serial, this.node.createPublicKey({ key: jwk, format: "jwk" }));
       } catch {
-        key = null;
+        key = this.remember(serial, null);
       }
-      this.keys.set(index, key);
     }
     if (key === null) return undefined;
     const dot = token.lastIndexOf(".");
-    const data = this.Buffer.from(token.slice(0, dot), "utf8"); // the bytes the core sees
+    const data = this.Buffer.from(token.slice(0, dot), "latin1"); // base64url: ASCII, as the core sees it
     const signature = this.Buffer.from(token.slice(dot + 1), "base64url");
     const { constants } = this.node;
     const params = alg === RS256 ? key
@@ -70,14 +96,12 @@ export class HostCrypto {
 
   /** A promise of true/false from WebCrypto; rejects when the key cannot be imported. */
   verifyAsync(wasm, handle, token) {
-    const index = wasm.prepared_key(handle);
-    const alg = wasm.prepared_alg(handle);
-    const id = `${index}:${alg}`;
-    let key = this.keys.get(id);
+    const meta = wasm.prepared_key(handle);
+    const alg = meta & 3;
+    let key = this.keys.get(meta);
     if (key === undefined) {
-      const jwk = JSON.parse(wasm.key_jwk(index));
-      key = this.subtle.importKey("jwk", jwk, SUBTLE_IMPORT[alg], false, ["verify"]);
-      this.keys.set(id, key);
+      const jwk = JSON.parse(wasm.prepared_key_jwk(handle));
+      key = this.remember(meta, this.subtle.importKey("jwk", jwk, SUBTLE_IMPORT[alg], false, ["verify"]));
     }
     const dot = token.lastIndexOf(".");
     const data = new TextEncoder().encode(token.slice(0, dot));

@@ -12,3 +12,4 @@ export function createValidator(options) {
 }
 
 export { verifyJws };
+export { cacheApiStore } from "./cache-api.js";

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createValidator } from "../src/index.js";
-import { AUD, TID, jwks, jwksServer, mint, v2Claims } from "./helpers.mjs";
+import { AUD, OTHER_TID, TID, jwks, jwksServer, mint, v2Claims } from "./helpers.mjs";
 
 const options = (server, extra = {}) => ({
   tenants: [TID], audiences: [AUD], jwksUri: server.url, allowInsecureLoopback: true, ...extra,
@@ -44,12 +44,36 @@ test("a storm of unknown kids causes one fetch per cooldown", async () => {
   assert.equal(server.state.hits, 2);
 });
 
+test("a key removed from the jwks is refused about an hour later, not a day", async () => {
+  // Entra docs signing-key-rollover.md (REFERENCE.md §6): refresh every hour in the background.
+  const server = await jwksServer(jwks("a", "b"));
+  let clock = Date.now();
+  const v = createValidator(options(server, { now: () => clock }));
+  const exp = Math.floor(clock / 1000) + 2 * 86400;
+  const old = mint(v2Claims({ exp }));
+  assert.equal((await v.validate(old)).ok, true);
+  clock += 600_000;
+  server.set(jwks("b")); // Microsoft withdraws key "a"
+  clock += 50 * 60_000; // 60 min after the fetch: still trusted, no fetch yet
+  assert.equal((await v.validate(mint(v2Claims({ exp })))).ok, true);
+  assert.equal(server.state.hits, 1);
+  clock += 10 * 60_000 + 1000; // past the hour: used once more while the refresh runs
+  assert.equal((await v.validate(mint(v2Claims({ exp })))).ok, true);
+  for (let i = 0; i < 100 && server.state.hits < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(server.state.hits, 2, "background refresh");
+  const r = await v.validate(old);
+  assert.equal(r.code, "key_not_found", "the cached verdict died with the key");
+  assert.equal((await v.validate(mint(v2Claims({ exp }), { kid: "b" }))).ok, true);
+  server.close();
+});
+
 test("last-known-good keys serve while the endpoint fails, then validation fails closed", async () => {
   const server = await jwksServer(jwks("a"));
   let clock = Date.now();
   const v = createValidator(options(server, {
     now: () => clock,
-    jwksCache: { maxAgeSeconds: 100, refreshBeforeSeconds: 10, lastKnownGoodSeconds: 60, retryAfterFailureSeconds: 5 },
+    jwksCache: { maxAgeSeconds: 100, refreshIntervalSeconds: 10, lastKnownGoodSeconds: 60, retryAfterFailureSeconds: 5 },
   }));
   assert.equal((await v.validate(mint(v2Claims()))).ok, true);
   server.state.mode = "fail";
@@ -122,5 +146,21 @@ test("a cached verdict is not served after the token expires", async () => {
   assert.equal((await v.validate(token)).ok, true);
   clock += 31_000;
   assert.equal((await v.validate(token)).code, "token_expired");
+  server.close();
+});
+
+test("tenants any: an issuer-less key is refused unless read from the token's tenant's own jwks", async () => {
+  // REFERENCE.md §6: the key's own issuer proves its tenant; v1 documents (.../discovery/keys) have none.
+  const server = await jwksServer(jwks("ec")); // the test EC key carries no issuer
+  const any = (jwksUri) => createValidator({ tenants: "any", audiences: [AUD], jwksUri, allowInsecureLoopback: true });
+  const token = mint(v2Claims(), { kid: "ec" });
+  const common = await any(server.url).validate(token);
+  assert.equal(common.code, "key_issuer_mismatch");
+  const own = server.url.replace("/keys", `/${TID}/discovery/keys`);
+  assert.equal((await any(own).validate(token)).ok, true);
+  const other = server.url.replace("/keys", `/${OTHER_TID}/discovery/keys`);
+  assert.equal((await any(other).validate(token)).code, "key_issuer_mismatch");
+  // A tenant allow-list binds the tenant already.
+  assert.equal((await createValidator(options(server)).validate(token)).ok, true);
   server.close();
 });

@@ -2,7 +2,10 @@
 // REFERENCE.md §7 (static JWKS; fetching is in node-jwks.test.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as nodeCrypto from "node:crypto";
+import { Buffer } from "node:buffer";
 import { createValidator, verifyJws } from "../src/index.js";
+import { HostCrypto } from "../src/host-crypto.js";
 import { AUD, CLIENT, OTHER_TID, TID, jwk, jwks, mint, v1AppClaims, v2Claims } from "./helpers.mjs";
 
 const base = { tenants: [TID], audiences: [AUD], jwks: jwks("a", "ec") };
@@ -150,4 +153,57 @@ test("verifyJws checks the signature layer only", () => {
   assert.equal(r.payload.exp, 1);
   assert.equal(r.header.kid, "a");
   assert.equal(verifyJws(mint(v2Claims(), { kid: "b" }), jwks("a")).code, "key_not_found");
+});
+
+test("wycheproof jws vectors: no invalid accepted, every valid RS256 and ES256 accepted", async () => {
+  const { wycheproofCases, tally, asCompact } = await import("./wycheproof-jws.mjs");
+  const cases = wycheproofCases();
+  const accepted = cases.map((c) => verifyJws(asCompact(c.jws), c.jwks).ok === true);
+  const t = tally(cases, accepted);
+  console.log(`wycheproof jws (node): ${JSON.stringify({ ...t, invalidAccepted: t.invalidAccepted.length, mustAcceptRefused: t.mustAcceptRefused.length })}`);
+  assert.equal(t.total, 401);
+  assert.deepEqual(t.invalidAccepted, []);
+  assert.ok(t.mustAccept >= 10, `${t.mustAccept} RS256/ES256 valid vectors`);
+  assert.deepEqual(t.mustAcceptRefused, []);
+});
+
+test("verifyJws accepts any payload bytes and returns payloadBytes; validate still needs JSON claims", async () => {
+  for (const payload of [Buffer.from("foo"), Buffer.alloc(0), Buffer.from([0, 255, 1, 128])]) {
+    const token = mint(null, { rawPayload: payload.toString("base64url") });
+    const r = verifyJws(token, jwks("a"));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.ok(r.payloadBytes instanceof Uint8Array);
+    assert.deepEqual(Buffer.from(r.payloadBytes), payload);
+    assert.equal(r.payload, undefined);
+    assert.equal((await v.validate(token)).code, "malformed");
+  }
+  const json = verifyJws(mint(v2Claims({ exp: 1 })), jwks("a"));
+  assert.equal(json.payload.exp, 1);
+  assert.equal(JSON.parse(Buffer.from(json.payloadBytes).toString()).exp, 1);
+});
+
+test("host crypto keys its imports by the core's key fingerprint serial, not a key-set position", () => {
+  // Two key sets with different keys at position 0: each key is imported under its own serial.
+  const host = new HostCrypto({ nodeCrypto, Buffer });
+  const core = (serial, kid) => ({ prepared_key: () => serial << 2, prepared_key_jwk: () => JSON.stringify(jwk(kid)) });
+  const ta = mint(v2Claims());
+  const tb = mint(v2Claims(), { kid: "b" });
+  assert.equal(host.verifySync(core(0, "a"), 0, ta), true);
+  assert.equal(host.verifySync(core(1, "b"), 0, tb), true);
+  assert.equal(host.verifySync(core(0, "a"), 0, tb), false, "b's token never checked with a's key");
+  assert.equal(host.keys.size, 2);
+});
+
+test("a token validated again and again stays cached while new tokens cycle through the verdict cache", async () => {
+  const small = createValidator({ ...base, tokenCacheSize: 4 });
+  const hot = mint(v2Claims());
+  const first = await small.validate(hot);
+  for (let i = 0; i < 20; i++) {
+    await small.validate(mint(v2Claims()));
+    assert.equal(await small.validate(hot), first, `still the cached verdict after ${i + 1} new tokens`);
+  }
+  const cold = mint(v2Claims());
+  const verdict = await small.validate(cold);
+  for (let i = 0; i < 4; i++) await small.validate(mint(v2Claims()));
+  assert.notEqual(await small.validate(cold), verdict, "an unused entry is evicted");
 });

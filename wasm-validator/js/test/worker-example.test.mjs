@@ -1,20 +1,12 @@
 // The example Worker (examples/worker.js) in workerd: forwards identity, refuses with 401/403.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { AUD, TID, jwks, mint, v2Claims } from "./helpers.mjs";
+import { workerdOptions } from "./workerd-options.mjs";
 
 const seen = [];
-const mf = new Miniflare({
-  modules: true,
-  modulesRoot: fileURLToPath(new URL("..", import.meta.url)),
-  scriptPath: fileURLToPath(new URL("../examples/worker.js", import.meta.url)),
-  modulesRules: [
-    { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-    { type: "CompiledWasm", include: ["**/*.wasm"] },
-  ],
-  compatibilityDate: "2025-01-01",
+const mf = new Miniflare(workerdOptions("examples/worker.js", {
   bindings: {
     ORIGIN_URL: "https://origin.test", ENTRA_TENANTS: TID, ENTRA_AUDIENCES: AUD,
     REQUIRED_SCOPES: "Alerts.Read",
@@ -26,7 +18,7 @@ const mf = new Miniflare({
     seen.push(Object.fromEntries(request.headers));
     return new Response("from origin");
   },
-});
+}));
 after(() => mf.dispose());
 
 const call = (headers) => mf.dispatchFetch("https://api.test/alerts?x=1", { headers });

@@ -2,26 +2,19 @@
 // WebAssembly.Module, fetches going out through workerd (answered here by outboundService).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { AUD, TID, jwks, mint, v2Claims } from "./helpers.mjs";
+import { workerdOptions } from "./workerd-options.mjs";
+import { asCompact, tally, wycheproofCases } from "./wycheproof-jws.mjs";
 
 const outbound = { hits: 0, body: JSON.stringify(jwks("a")) };
-const mf = new Miniflare({
-  modules: true,
-  modulesRoot: fileURLToPath(new URL("..", import.meta.url)),
-  scriptPath: fileURLToPath(new URL("./workerd-harness.mjs", import.meta.url)),
-  modulesRules: [
-    { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-    { type: "CompiledWasm", include: ["**/*.wasm"] },
-  ],
-  compatibilityDate: "2025-01-01",
+const mf = new Miniflare(workerdOptions("test/workerd-harness.mjs", {
   outboundService: async () => {
     outbound.hits++;
     await new Promise((r) => setTimeout(r, outbound.delayMs ?? 0));
     return new Response(outbound.body, { headers: { "content-type": "application/json" } });
   },
-});
+}));
 after(() => mf.dispose());
 
 async function run(name, tokens, extra = {}) {
@@ -92,4 +85,18 @@ test("workerd: verifyJws checks the signature layer", async () => {
   const r = await res.json();
   assert.equal(r.ok, true);
   assert.equal(r.payload.exp, 1);
+});
+
+test("workerd: wycheproof jws vectors: no invalid accepted, every valid RS256 and ES256 accepted", async () => {
+  const cases = wycheproofCases();
+  const res = await mf.dispatchFetch("http://harness/", {
+    method: "POST",
+    body: JSON.stringify({ verifyMany: cases.map((c) => ({ token: asCompact(c.jws), jwks: c.jwks })) }),
+  });
+  const t = tally(cases, await res.json());
+  console.log(`wycheproof jws (workerd): ${JSON.stringify({ ...t, invalidAccepted: t.invalidAccepted.length, mustAcceptRefused: t.mustAcceptRefused.length })}`);
+  assert.equal(t.total, 401);
+  assert.deepEqual(t.invalidAccepted, []);
+  assert.ok(t.mustAccept >= 10);
+  assert.deepEqual(t.mustAcceptRefused, []);
 });

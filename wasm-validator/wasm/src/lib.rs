@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use entrawatch_validator::{
-    decompose, strip_bearer, verify_jws, Algorithm, CachePolicy, Error, ErrorCode, JwksAction,
-    JwksCache, KeySet, Prepared, Validated, Validator, ValidatorConfig,
+    decompose, parse_object, strip_bearer, verify_jws, Algorithm, CachePolicy, Error, ErrorCode,
+    JwksAction, JwksCache, KeySet, Prepared, Validated, Validator, ValidatorConfig,
 };
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -32,6 +32,10 @@ pub struct WasmValidator {
     next_handle: u32,
     error: Option<Error>,
     refresh: bool,
+    /// A small number per key fingerprint, so the host caches imported keys by material, never by
+    /// position in whichever key set is current.
+    key_serials: HashMap<String, u32>,
+    next_serial: u32,
 }
 
 fn seconds(now: f64) -> u64 {
@@ -47,7 +51,7 @@ fn policy_from(options: &Value) -> CachePolicy {
     let o = &options["jwksCache"];
     let get = |name: &str, default: u64| o[name].as_u64().unwrap_or(default);
     p.max_age = get("maxAgeSeconds", p.max_age);
-    p.refresh_before = get("refreshBeforeSeconds", p.refresh_before);
+    p.refresh_interval = get("refreshIntervalSeconds", p.refresh_interval);
     p.unknown_kid_cooldown = get("unknownKidCooldownSeconds", p.unknown_kid_cooldown);
     p.last_known_good = get("lastKnownGoodSeconds", p.last_known_good);
     p.retry_after_failure = get("retryAfterFailureSeconds", p.retry_after_failure);
@@ -66,9 +70,16 @@ fn error_value(e: &Error) -> Value {
     })
 }
 
+/// The verdict without the claims: the host parses the verified payload itself (with its native
+/// `JSON.parse`, on the bytes this core already parsed strictly), which spares serialising the
+/// claims here and parsing them twice there.
 fn result_json(result: Result<Validated, Error>) -> String {
     match result {
-        Ok(v) => v.to_json(),
+        Ok(v) => {
+            // Serialised straight from the struct: no intermediate `Value` on the hot path.
+            let principal = serde_json::to_string(&v.principal).unwrap_or_else(|_| "{}".into());
+            format!(r#"{{"ok":true,"principal":{principal}}}"#)
+        }
         Err(e) => error_value(&e).to_string(),
     }
 }
@@ -90,13 +101,18 @@ impl WasmValidator {
         };
         Ok(WasmValidator {
             validator,
-            cache: JwksCache::new(policy_from(&options)),
+            cache: match options["jwksUri"].as_str() {
+                Some(uri) => JwksCache::for_uri(policy_from(&options), uri),
+                None => JwksCache::new(policy_from(&options)),
+            },
             static_keys,
             generation: 1,
             pending: HashMap::new(),
             next_handle: 0,
             error: None,
             refresh: false,
+            key_serials: HashMap::new(),
+            next_serial: 0,
         })
     }
 
@@ -155,20 +171,38 @@ impl WasmValidator {
         std::mem::take(&mut self.refresh)
     }
 
-    /// Index of the prepared token's key in the current key set.
-    pub fn prepared_key(&self, handle: u32) -> u32 {
-        self.pending
-            .get(&handle)
-            .map_or(u32::MAX, |p| p.key_index() as u32)
+    /// The prepared token's key and algorithm in one number: `serial << 2 | alg` (alg 0 RS256,
+    /// 1 PS256, 2 ES256), where `serial` stands for the key's fingerprint; `u32::MAX` for an
+    /// unknown handle.
+    pub fn prepared_key(&mut self, handle: u32) -> u32 {
+        let Some(p) = self.pending.get(&handle) else {
+            return u32::MAX;
+        };
+        let alg = match p.alg() {
+            Algorithm::Rs256 => 0,
+            Algorithm::Ps256 => 1,
+            Algorithm::Es256 => 2,
+        };
+        if self.key_serials.len() >= 1024 {
+            self.key_serials.clear(); // bounded; serials are never reused, so no host mix-up
+        }
+        let fingerprint = &p.key().fingerprint;
+        let serial = match self.key_serials.get(fingerprint) {
+            Some(serial) => *serial,
+            None => {
+                let serial = self.next_serial;
+                self.next_serial = (serial + 1) % (1 << 29);
+                self.key_serials.insert(fingerprint.clone(), serial);
+                serial
+            }
+        };
+        serial << 2 | alg
     }
 
-    /// 0 RS256, 1 PS256, 2 ES256.
-    pub fn prepared_alg(&self, handle: u32) -> u8 {
-        match self.pending.get(&handle).map(Prepared::alg) {
-            Some(Algorithm::Rs256) | None => 0,
-            Some(Algorithm::Ps256) => 1,
-            Some(Algorithm::Es256) => 2,
-        }
+    /// The public JWK (kty and key parameters only) of the prepared token's own key, for import
+    /// into host crypto.
+    pub fn prepared_key_jwk(&self, handle: u32) -> Option<String> {
+        Some(self.pending.get(&handle)?.key().public_jwk.clone())
     }
 
     fn take(&mut self, handle: u32) -> Result<Prepared, Error> {
@@ -229,12 +263,6 @@ impl WasmValidator {
         self.keys().map_or(0, |k| k.keys().len() as u32)
     }
 
-    /// The public JWK (kty and key parameters only) at `index`, for import into host crypto.
-    pub fn key_jwk(&self, index: u32) -> Option<String> {
-        let key = self.keys()?.keys().get(index as usize)?;
-        Some(key.public_jwk.clone())
-    }
-
     pub fn export_state(&self) -> Option<String> {
         self.cache.export()
     }
@@ -246,12 +274,17 @@ impl WasmValidator {
     }
 }
 
-/// SPEC.md `verifyJws`: `{ok:true, header, payload}` or `{ok:false, code}` as JSON.
+/// SPEC.md `verifyJws`: `{ok:true, header, payload?}` or `{ok:false, code, message}` as JSON.
+/// `payload` is present when the payload is a JSON object (parsed as strictly as claims); the
+/// JavaScript side adds `payloadBytes` from the verified token's second part.
 #[wasm_bindgen(js_name = verifyJwsJson)]
 pub fn verify_jws_json(compact: &str, jwks_json: &str) -> String {
     let result = KeySet::parse(jwks_json.as_bytes()).and_then(|keys| verify_jws(compact, &keys));
     match result {
-        Ok((header, payload)) => json!({"ok": true, "header": header, "payload": payload}),
+        Ok((header, payload)) => match parse_object(&payload, "payload") {
+            Ok(object) => json!({"ok": true, "header": header, "payload": object}),
+            Err(_) => json!({"ok": true, "header": header}),
+        },
         Err(e) => json!({"ok": false, "code": e.code(), "message": e.message()}),
     }
     .to_string()
