@@ -16,7 +16,9 @@ pub const MAX_FINDINGS: usize = 200_000;
 const PAGE: usize = 1_000;
 
 /// The finding sets (state `job` names) and how a row names them. Posture findings are the break-glass job's
-/// `break_glass.posture` ones (issue 16), under the name they are kept with.
+/// `break_glass.posture` ones (issue 16 item 1, written beside this module): `break-glass-posture` is the set this
+/// index expects them in, labelled with `evidence.check` (or `check`) from the finding's data; the posture checks
+/// must keep them under that name, or this constant follow theirs.
 const FINDING_SETS: [(&str, &str); 4] = [
     ("dormant", "dormant"),
     ("break-glass-posture", "posture"),
