@@ -306,6 +306,45 @@ scheduleInfo = {{ startDateTime = "-10d", expiration = {{ type = "noExpiration" 
     );
 }
 
+async fn without_p2_a_plain_global_admin_assignment_is_permanent<F: Fixture>(f: F) {
+    let stores = Stores::new(f.open().await);
+    // No P2, so no PIM: PIM's instances answer a licence error and every active assignment is standing. bg1 holds
+    // Global Administrator, bg2 nothing; both have a passkey.
+    let body = format!(
+        r##"
+[[tenants.role_assignments]]
+id = "ra-bg1"
+roleDefinitionId = "{GA}"
+principalId = "{BG1}"
+
+[[tenants.authentication_methods]]
+userId = "{BG1}"
+"@odata.type" = "#microsoft.graph.fido2AuthenticationMethod"
+id = "fido-bg1"
+
+[[tenants.authentication_methods]]
+userId = "{BG2}"
+"@odata.type" = "#microsoft.graph.fido2AuthenticationMethod"
+id = "fido-bg2"
+"##
+    );
+    let mut scenario = tenant(START, false, &body);
+    scenario.tenants[0].p2 = false;
+    let emu = start(scenario).await;
+    let notes = run(&emu, &stores, &[BG1, BG2]).await;
+    let alerts = recorded(&stores).await;
+    let found: Vec<(&str, &str)> = posture_alerts(&alerts)
+        .iter()
+        .map(|a| {
+            (
+                a.subject.as_ref().unwrap()["id"].as_str().unwrap(),
+                check(a),
+            )
+        })
+        .collect();
+    assert_eq!(found, vec![(BG2, "permanent_role")], "{notes:?}");
+}
+
 async fn a_policy_update_audit_rechecks_in_the_same_run<F: Fixture>(f: F) {
     let stores = Stores::new(f.open().await);
     let good = format!(
@@ -432,6 +471,7 @@ async fn conditional_access_reads_never_exceed_one_a_second<F: Fixture>(f: F) {
 conformance!(
     group_exclusions_and_phishing_resistant_policies_pass_another_group_alerts_and_resolves,
     authenticator_only_and_eligible_only_global_admin_alert_and_resolve_when_fixed,
+    without_p2_a_plain_global_admin_assignment_is_permanent,
     a_policy_update_audit_rechecks_in_the_same_run,
     conditional_access_reads_never_exceed_one_a_second,
 );

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::graph::model::{
-    AuthenticationMethod, ConditionalAccessPolicy, RoleAssignmentScheduleInstance,
+    AuthenticationMethod, ConditionalAccessPolicy, RoleAssignment, RoleAssignmentScheduleInstance,
 };
 use crate::graph::{GraphError, Page};
 
@@ -35,16 +35,20 @@ where
     }
 }
 
-fn refused<T>(what: &str, e: GraphError) -> Result<Read<T>, JobError> {
+/// Why Graph refused for a reason the operator fixes ("the app lacks Policy.Read.All"); any other error is the
+/// caller's.
+fn reason(e: GraphError) -> Result<String, JobError> {
     match e {
-        GraphError::PermissionMissing { permission, .. } => Ok(Read::Refused(format!(
-            "{what} not checked: the app lacks {permission}"
-        ))),
-        GraphError::LicenceRequired { needs, .. } => Ok(Read::Refused(format!(
-            "{what} not checked: it needs {needs}"
-        ))),
+        GraphError::PermissionMissing { permission, .. } => {
+            Ok(format!("the app lacks {permission}"))
+        }
+        GraphError::LicenceRequired { needs, .. } => Ok(format!("it needs {needs}")),
         other => Err(other.into()),
     }
+}
+
+fn refused<T>(what: &str, e: GraphError) -> Result<Read<T>, JobError> {
+    Ok(Read::Refused(format!("{what} not checked: {}", reason(e)?)))
 }
 
 pub(super) async fn policies(
@@ -66,8 +70,31 @@ pub(super) async fn policies(
     }
 }
 
-/// The account's transitive groups and the role template ids it holds actively (directly assigned).
-pub(super) async fn scope(ctx: &JobContext, id: &str) -> Result<Read<AccountScope>, JobError> {
+/// The account's active role assignments (directly assigned): what a policy's roles reach, and without P2 what
+/// says whether Global Administrator is standing. Read once per account and check.
+pub(super) async fn assignments(
+    ctx: &JobContext,
+    id: &str,
+) -> Result<Result<Vec<RoleAssignment>, String>, JobError> {
+    let graph = ctx.graph.clone();
+    let read = all(|next| {
+        let graph = graph.clone();
+        async move { graph.list_role_assignments_of(id, next.as_deref()).await }
+    })
+    .await;
+    match read {
+        Ok(a) => Ok(Ok(a)),
+        Err(e) => Ok(Err(reason(e)?)),
+    }
+}
+
+/// The account's transitive groups and the role template ids it holds actively (`assignments`).
+pub(super) async fn scope(
+    ctx: &JobContext,
+    id: &str,
+    assignments: &Result<Vec<RoleAssignment>, String>,
+) -> Result<Read<AccountScope>, JobError> {
+    const CHECK: &str = "Conditional Access exclusions (ca_exclusion)";
     let graph = ctx.graph.clone();
     let groups = match all(|next| {
         let graph = graph.clone();
@@ -76,16 +103,11 @@ pub(super) async fn scope(ctx: &JobContext, id: &str) -> Result<Read<AccountScop
     .await
     {
         Ok(g) => g,
-        Err(e) => return refused("Conditional Access exclusions (ca_exclusion)", e),
+        Err(e) => return refused(CHECK, e),
     };
-    let roles = match all(|next| {
-        let graph = graph.clone();
-        async move { graph.list_role_assignments_of(id, next.as_deref()).await }
-    })
-    .await
-    {
+    let roles = match assignments {
         Ok(r) => r,
-        Err(e) => return refused("Conditional Access exclusions (ca_exclusion)", e),
+        Err(why) => return Ok(Read::Refused(format!("{CHECK} not checked: {why}"))),
     };
     Ok(Read::Got(AccountScope {
         id: id.to_ascii_lowercase(),
@@ -118,7 +140,9 @@ pub(super) async fn methods(
 pub(super) async fn standing_roles(
     ctx: &JobContext,
     id: &str,
+    assignments: &Result<Vec<RoleAssignment>, String>,
 ) -> Result<Read<Vec<RoleAssignmentScheduleInstance>>, JobError> {
+    const CHECK: &str = "permanent Global Administrator (permanent_role)";
     let graph = ctx.graph.clone();
     let instances = all(|next| {
         let graph = graph.clone();
@@ -131,29 +155,22 @@ pub(super) async fn standing_roles(
     .await;
     match instances {
         Ok(i) => Ok(Read::Got(i)),
-        Err(GraphError::LicenceRequired { .. }) => {
-            let assignments = all(|next| {
-                let graph = graph.clone();
-                async move { graph.list_role_assignments_of(id, next.as_deref()).await }
-            })
-            .await;
-            match assignments {
-                Ok(a) => Ok(Read::Got(
-                    a.into_iter()
-                        .map(|a| RoleAssignmentScheduleInstance {
-                            id: a.id,
-                            principal_id: a.principal_id,
-                            role_definition_id: a.role_definition_id,
-                            directory_scope_id: a.directory_scope_id,
-                            assignment_type: Some("Assigned".into()),
-                            member_type: None,
-                            end_date_time: None,
-                        })
-                        .collect(),
-                )),
-                Err(e) => refused("permanent Global Administrator (permanent_role)", e),
-            }
-        }
-        Err(e) => refused("permanent Global Administrator (permanent_role)", e),
+        Err(GraphError::LicenceRequired { .. }) => match assignments {
+            Ok(a) => Ok(Read::Got(
+                a.iter()
+                    .map(|a| RoleAssignmentScheduleInstance {
+                        id: a.id.clone(),
+                        principal_id: a.principal_id.clone(),
+                        role_definition_id: a.role_definition_id.clone(),
+                        directory_scope_id: a.directory_scope_id.clone(),
+                        assignment_type: Some("Assigned".into()),
+                        member_type: None,
+                        end_date_time: None,
+                    })
+                    .collect(),
+            )),
+            Err(why) => Ok(Read::Refused(format!("{CHECK} not checked: {why}"))),
+        },
+        Err(e) => refused(CHECK, e),
     }
 }

@@ -66,8 +66,9 @@ pub(super) async fn check(
         report.notes.push(note.clone());
     }
     for id in accounts.ids() {
+        let assignments = facts::assignments(ctx, id).await?;
         if let Read::Got(policies) = &policies {
-            match facts::scope(ctx, id).await? {
+            match facts::scope(ctx, id, &assignments).await? {
                 Read::Got(scope) => {
                     outcome.judged.push((id.clone(), "ca_exclusion"));
                     for p in policies {
@@ -97,7 +98,7 @@ pub(super) async fn check(
             }
             Read::Refused(note) => report.notes.push(note),
         }
-        match facts::standing_roles(ctx, id).await? {
+        match facts::standing_roles(ctx, id, &assignments).await? {
             Read::Got(instances) => {
                 outcome.judged.push((id.clone(), "permanent_role"));
                 if !rules::permanent_global_admin(&instances) {
